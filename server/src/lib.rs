@@ -1,0 +1,1 @@
+//! `huddle-server`: the Huddle Socket.IO server.

@@ -1,0 +1,2 @@
+//! The `huddle` binary.
+fn main() {}

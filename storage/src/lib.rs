@@ -1,0 +1,1 @@
+//! `huddle-storage`: domain types, the `Store` trait and its two implementations.
