@@ -23,6 +23,20 @@ export const HUDDLE_BIN = process.env.HUDDLE_BIN
   ? path.resolve(process.env.HUDDLE_BIN)
   : path.resolve(conformanceDir, "..", "target", "debug", "huddle");
 
+/**
+ * Which server the suite drives: "huddle" (default), or with
+ * HUDDLE_CHAT_SERVER=reference the reference implementation in
+ * chat-reference-server.mjs, used only to validate the suite itself.
+ */
+export const chatServerKind = process.env.HUDDLE_CHAT_SERVER === "reference" ? "reference" : "huddle";
+
+/** [command, leading args] that run `huddle ARGS...` (or the reference with the same ARGS). */
+function command() {
+  if (chatServerKind === "reference") return [process.execPath, [path.join(here, "chat-reference-server.mjs")]];
+  requireBinary();
+  return [HUDDLE_BIN, []];
+}
+
 /** The demo users of issue 4 item 2. */
 export const DEMO_USERS = Object.freeze({
   1: Object.freeze({ id: 1, firstName: "Ada", lastName: "Lovelace", role: "manager" }),
@@ -78,13 +92,13 @@ function requireBinary() {
  * Runs `huddle ARGS...` to completion (bounded) and resolves with its stdout;
  * rejects with the exit status and both streams when it fails.
  */
-export function runHuddle(args, { timeoutMs = 60000 } = {}) {
-  requireBinary();
+export function runHuddle(args, { timeoutMs = 60000, env = {} } = {}) {
+  const [cmd, lead] = command();
   return new Promise((resolve, reject) => {
     execFile(
-      HUDDLE_BIN,
-      args,
-      { cwd: conformanceDir, timeout: timeoutMs, killSignal: "SIGKILL", env: childEnv(), maxBuffer: 16 << 20 },
+      cmd,
+      [...lead, ...args],
+      { cwd: conformanceDir, timeout: timeoutMs, killSignal: "SIGKILL", env: childEnv(env), maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         if (err) {
           reject(new Error(`huddle ${args.join(" ")} failed (${err.message.split("\n")[0]})\nstdout:\n${stdout}\nstderr:\n${stderr}`));
@@ -96,16 +110,48 @@ export function runHuddle(args, { timeoutMs = 60000 } = {}) {
   });
 }
 
-function childEnv() {
-  // Only the flags configure the server under test: drop any HUDDLE_* setting
-  // of the calling shell (HUDDLE_BIN and HUDDLE_TEST_* are the suite's own).
+function childEnv(extra = {}) {
+  // Only what a test passes configures the server under test: drop any HUDDLE_*
+  // setting of the calling shell (HUDDLE_BIN and HUDDLE_TEST_* are the suite's own).
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith("HUDDLE_")) env[k] = v;
   }
   env.RUST_LOG = process.env.RUST_LOG ?? "info";
   env.NO_COLOR = "1";
-  return env;
+  return { ...env, ...extra };
+}
+
+/**
+ * Runs `huddle ARGS...` expecting it to end by itself within timeoutMs (it is
+ * killed by PID after that); resolves with {code, signal, stdout, stderr, timedOut}.
+ */
+export function runHuddleStatus(args, { timeoutMs = 15000, env = {} } = {}) {
+  const [cmd, lead] = command();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...lead, ...args], { cwd: conformanceDir, stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.setEncoding("utf8").on("data", (d) => { stdout += d; });
+    child.stderr.setEncoding("utf8").on("data", (d) => { stderr += d; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
 }
 
 /** Loads the demo data into the database at `databaseUrl`. */
@@ -219,21 +265,26 @@ export class HuddleProcess {
  * listening line. Resolves with {url, process}.
  *
  * @param {object} opts
- * @param {string} opts.databaseUrl
- * @param {string} opts.jwtSecret
+ * @param {string} [opts.databaseUrl] omitted: no --database-url flag
+ * @param {string} [opts.jwtSecret] omitted: no --jwt-secret flag
  * @param {number} [opts.rateLimitPerMinute] omitted: the server's default
  * @param {string[]} [opts.extraArgs]
+ * @param {object} [opts.env] extra environment (HUDDLE_* settings)
+ * @param {boolean} [opts.noAddr] no --addr flag (HUDDLE_ADDR in opts.env then)
  * @param {number} [opts.startupTimeoutMs] default 30 s (migrations run first)
  */
 export async function startHuddle(opts) {
-  requireBinary();
-  const args = ["--addr", "127.0.0.1:0", "--database-url", opts.databaseUrl, "--jwt-secret", opts.jwtSecret];
+  const [cmd, lead] = command();
+  const args = opts.noAddr ? [] : ["--addr", "127.0.0.1:0"];
+  if (opts.databaseUrl !== undefined) args.push("--database-url", opts.databaseUrl);
+  if (opts.jwtSecret !== undefined) args.push("--jwt-secret", opts.jwtSecret);
   if (opts.rateLimitPerMinute !== undefined) {
     args.push("--rate-limit-per-minute", String(opts.rateLimitPerMinute));
   }
   args.push(...(opts.extraArgs ?? []));
-  const description = `huddle ${args.join(" ")}`;
-  const child = spawn(HUDDLE_BIN, args, { cwd: conformanceDir, stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
+  const envText = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v} `).join("");
+  const description = `${envText}${chatServerKind} ${args.join(" ")}`;
+  const child = spawn(cmd, [...lead, ...args], { cwd: conformanceDir, stdio: ["ignore", "pipe", "pipe"], env: childEnv(opts.env) });
   const proc = new HuddleProcess(child, description);
   running.add(proc);
   const spawnError = new Promise((_, reject) => child.once("error", reject));

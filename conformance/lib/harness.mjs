@@ -3,12 +3,16 @@
 // servers it ran to the error; real socket.io-client connections with
 // readable, bounded waits (no bare sleeps).
 
-import { test as nodeTest } from "node:test";
+import { after, test as nodeTest } from "node:test";
 import { io } from "socket.io-client";
-import { runningServers } from "./server.mjs";
+import { serverMark, serversForReport } from "./server.mjs";
 
 /** Sockets (socket.io-client or engine.io-client) opened by the current test. */
 const openClients = new Set();
+
+// A test cancelled by its timeout never reaches its own cleanup: close what is
+// left when the file ends, so reconnecting clients cannot keep it alive.
+after(() => closeAll());
 
 /**
  * node:test's `test`, plus: every client made with `client()`/`connect()` is
@@ -20,20 +24,18 @@ export function test(name, options, fn) {
     throw new Error(`test "${name}" needs an explicit { timeout }`);
   }
   return nodeTest(name, options, async (t) => {
-    // Servers that exited during the test are gone from runningServers(); keep them.
-    const seen = new Set(runningServers());
-    const track = setInterval(() => runningServers().forEach((s) => seen.add(s)), 50);
+    const mark = serverMark();
     try {
       await fn(t);
     } catch (err) {
-      runningServers().forEach((s) => seen.add(s));
-      const logs = [...seen].map((s) => s.output()).join("\n");
+      const logs = serversForReport(mark)
+        .map((s) => s.output())
+        .join("\n");
       if (err && typeof err === "object" && logs) {
         err.message = `${err.message}\n\nserver output:\n${logs}`;
       }
       throw err;
     } finally {
-      clearInterval(track);
       closeAll();
     }
   });

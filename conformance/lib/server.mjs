@@ -30,6 +30,8 @@ const MAX_CAPTURE = 256 * 1024;
 
 /** Every child started by this test file and not yet seen exiting. */
 const running = new Set();
+/** Every child started by this test file, in start order (for failure reports). */
+const started = [];
 
 // Node runs each test file in its own process: when the file is done (pass or
 // fail), kill whatever it started. `after` at module level is the file's root hook.
@@ -172,6 +174,7 @@ export async function startServer(opts = {}) {
   });
   const server = new ServerProcess(child, description);
   running.add(server);
+  started.push(server);
   // A spawn failure (ENOENT, EACCES) arrives as an 'error' event, not an exit.
   const spawnError = new Promise((_, reject) => child.once("error", reject));
 
@@ -211,7 +214,16 @@ export async function startServer(opts = {}) {
   }
 }
 
-/** Every server still running in this file (for failure reports). */
-export function runningServers() {
-  return [...running];
+/**
+ * The servers worth showing when a test fails: those still running, plus
+ * those started since `mark` (a value of `serverMark()` taken when the test
+ * began) even if they have exited since.
+ */
+export function serversForReport(mark) {
+  return started.filter((s, i) => i >= mark || running.has(s));
+}
+
+/** A mark for `serversForReport`: how many servers this file has started so far. */
+export function serverMark() {
+  return started.length;
 }

@@ -15,17 +15,17 @@ import {
 let env;
 const test = envTest(it, () => env);
 /** Clients of users 1 (manager), 3 and 5 (researchers), all in project 1; 1 and 3 also in study 1. */
-let ada;
-let alan;
-let edsger;
+let mgr1;
+let res3;
+let res5;
 
 before(async () => {
   env = await ChatEnv.start({ label: "messages" });
-  ada = await env.connect(1, "user 1");
-  alan = await env.connect(3, "user 3");
-  edsger = await env.connect(5, "user 5");
-  for (const c of [ada, alan, edsger]) await c.mustJoin("project", 1);
-  for (const c of [ada, alan]) await c.mustJoin("study", 1);
+  mgr1 = await env.connect(1, "user 1");
+  res3 = await env.connect(3, "user 3");
+  res5 = await env.connect(5, "user 5");
+  for (const c of [mgr1, res3, res5]) await c.mustJoin("project", 1);
+  for (const c of [mgr1, res3]) await c.mustJoin("study", 1);
 });
 after(async () => {
   await env?.close();
@@ -44,7 +44,7 @@ async function seenByAll(clients, id, expect) {
 describe("message:send (issue 4 item 5)", () => {
   test("message:new reaches everyone in the room, sender included, with the full Message; the ack carries the same", { timeout: 15000 }, async () => {
     const t0 = Date.now();
-    const ack = await alan.send("project", 1, "Hello, project 1");
+    const ack = await res3.send("project", 1, "Hello, project 1");
     const t1 = Date.now();
     const expect = {
       roomType: "project", roomId: 1, senderId: 3, type: "text", content: "Hello, project 1",
@@ -53,7 +53,7 @@ describe("message:send (issue 4 item 5)", () => {
     const m = assertMessageAck(ack, expect, "message:send ack");
     assertIsoDateBetween(m.createdAt, t0, t1, "message.createdAt");
     assertIsoDateBetween(m.updatedAt, t0, t1, "message.updatedAt");
-    const seen = await seenByAll([alan, ada, edsger], m.id, expect);
+    const seen = await seenByAll([res3, mgr1, res5], m.id, expect);
     for (const s of seen) assert.deepEqual(s, m, "every member sees what the sender was acknowledged");
 
     const row = await env.db.messageRow(m.id);
@@ -65,26 +65,26 @@ describe("message:send (issue 4 item 5)", () => {
 
   test("a message sent without an ack is still stored and broadcast", { timeout: 10000 }, async () => {
     const content = `no-ack ${Date.now()}`;
-    alan.emit("message:send", { roomType: "project", roomId: 1, content, type: "text" });
-    const p = await ada.next("message:new", (q) => q.message?.content === content);
+    res3.emit("message:send", { roomType: "project", roomId: 1, content, type: "text" });
+    const p = await mgr1.next("message:new", (q) => q.message?.content === content);
     const m = assertMessageEvent(p, { senderId: 3, content }, "message:new");
-    await alan.next("message:new", (q) => q.message?.id === m.id);
+    await res3.next("message:new", (q) => q.message?.id === m.id);
     assert.equal((await env.db.messageRow(m.id))?.content, content);
   });
 
   test("only the members of the room receive its messages", { timeout: 10000 }, async () => {
-    const m = await alan.mustSend("study", 1, "study 1 only");
-    await ada.next("message:new", (q) => q.message?.id === m.id);
-    const barrier = await alan.mustSend("project", 1, "barrier");
-    await edsger.next("message:new", (q) => q.message?.id === barrier.id);
-    assert.deepEqual(edsger.all("message:new", (q) => q.message?.id === m.id), [], "user 5 is not in study 1");
+    const m = await res3.mustSend("study", 1, "study 1 only");
+    await mgr1.next("message:new", (q) => q.message?.id === m.id);
+    const barrier = await res3.mustSend("project", 1, "barrier");
+    await res5.next("message:new", (q) => q.message?.id === barrier.id);
+    assert.deepEqual(res5.all("message:new", (q) => q.message?.id === m.id), [], "user 5 is not in study 1");
   });
 
   test("10,000 code points are accepted (astral characters count once) and kept as sent", { timeout: 15000 }, async () => {
     for (const content of ["a".repeat(10000), "\u{1F600}".repeat(10000), `${"é".repeat(9999)}\u{1F4A1}`]) {
       assert.equal([...content].length, 10000);
-      const m = assertMessageAck(await alan.send("project", 1, content), { content }, "ack of a 10,000 code point message");
-      await ada.next("message:new", (q) => q.message?.id === m.id);
+      const m = assertMessageAck(await res3.send("project", 1, content), { content }, "ack of a 10,000 code point message");
+      await mgr1.next("message:new", (q) => q.message?.id === m.id);
       assert.equal((await env.db.messageRow(m.id)).content, content, "stored as sent");
     }
   });
@@ -119,38 +119,38 @@ describe("message:send (issue 4 item 5)", () => {
     test(`refused with {ok:false, error:{code, message}} and nothing stored: ${what}`, { timeout: 10000 }, async () => {
       let payload = payloadOrTag;
       if (payloadOrTag === "REPLY_OTHER_ROOM") {
-        const other = await ada.mustSend("study", 1, "a message in study 1");
+        const other = await mgr1.mustSend("study", 1, "a message in study 1");
         payload = { ...P1, content: "reply across rooms", replyToId: other.id };
       }
       const before = await env.db.countMessages();
-      const ack = await ada.request("message:send", payload);
+      const ack = await mgr1.request("message:send", payload);
       assertFailedAck(ack, `message:send with ${what}`, code);
       // A later message shows the refused one was not broadcast either.
-      const barrier = await ada.mustSend("project", 1, `barrier after ${what}`);
-      await alan.next("message:new", (q) => q.message?.id === barrier.id);
+      const barrier = await mgr1.mustSend("project", 1, `barrier after ${what}`);
+      await res3.next("message:new", (q) => q.message?.id === barrier.id);
       assert.equal(await env.db.countMessages(), before + 1, "only the barrier was stored");
-      const leaked = alan.all("message:new", (q) => q.message?.senderId === 1 && q.message?.id < barrier.id &&
+      const leaked = res3.all("message:new", (q) => q.message?.senderId === 1 && q.message?.id < barrier.id &&
         q.message?.content === (typeof payload === "object" ? payload.content : undefined));
       assert.deepEqual(leaked, [], "the refused message must not be broadcast");
     });
   }
 
   test("a failure without an ack is answered with the error event {message, code}", { timeout: 10000 }, async () => {
-    alan.discard("error");
-    alan.emit("message:send", { roomType: "project", roomId: 1, type: "text", content: "   " });
-    assert.equal(assertErrorEvent(await alan.next("error"), "error after an empty message:send"), "CONTENT_EMPTY");
-    alan.emit("message:edit", { messageId: 999999, content: "nothing to edit" });
-    assert.equal(assertErrorEvent(await alan.next("error"), "error after message:edit of an unknown message"), "MESSAGE_NOT_FOUND");
+    res3.discard("error");
+    res3.emit("message:send", { roomType: "project", roomId: 1, type: "text", content: "   " });
+    assert.equal(assertErrorEvent(await res3.next("error"), "error after an empty message:send"), "CONTENT_EMPTY");
+    res3.emit("message:edit", { messageId: 999999, content: "nothing to edit" });
+    assert.equal(assertErrorEvent(await res3.next("error"), "error after message:edit of an unknown message"), "MESSAGE_NOT_FOUND");
   });
 
   test("a reply carries replyToId and replyTo, the parent message of the same room", { timeout: 10000 }, async () => {
-    const parent = await alan.mustSend("project", 1, "the question");
-    const ack = await edsger.send("project", 1, "the answer", { replyToId: parent.id });
+    const parent = await res3.mustSend("project", 1, "the question");
+    const ack = await res5.send("project", 1, "the answer", { replyToId: parent.id });
     const reply = assertMessageAck(ack, { replyToId: parent.id, senderId: 5, content: "the answer" }, "reply ack");
     assert.equal(reply.replyTo.id, parent.id);
     assert.equal(reply.replyTo.content, "the question");
     assert.equal(reply.replyTo.senderId, 3);
-    const seen = await ada.next("message:new", (q) => q.message?.id === reply.id);
+    const seen = await mgr1.next("message:new", (q) => q.message?.id === reply.id);
     assert.deepEqual(seen.message, reply, "the broadcast reply equals the acknowledged one");
   });
 });
@@ -169,26 +169,26 @@ describe("sanitising (issue 4 item 7)", () => {
   ];
   for (const [what, input, expected] of cases) {
     test(`${what}: stored = broadcast = expected`, { timeout: 10000 }, async () => {
-      const m = assertMessageAck(await alan.send("project", 1, input), { content: expected }, `ack of ${JSON.stringify(input)}`);
-      const seen = await ada.next("message:new", (q) => q.message?.id === m.id);
+      const m = assertMessageAck(await res3.send("project", 1, input), { content: expected }, `ack of ${JSON.stringify(input)}`);
+      const seen = await mgr1.next("message:new", (q) => q.message?.id === m.id);
       assert.equal(seen.message.content, expected, "broadcast content");
       assert.equal((await env.db.messageRow(m.id)).content, expected, "stored content");
     });
   }
 
   test("script elements reach nobody as markup", { timeout: 10000 }, async () => {
-    const m = await alan.mustSend("project", 1, "<script>alert('x')</script>after the script");
-    const seen = await ada.next("message:new", (q) => q.message?.id === m.id);
+    const m = await res3.mustSend("project", 1, "<script>alert('x')</script>after the script");
+    const seen = await mgr1.next("message:new", (q) => q.message?.id === m.id);
     assert.ok(!seen.message.content.includes("<"), `no markup may remain: ${JSON.stringify(seen.message.content)}`);
     assert.ok(seen.message.content.endsWith("after the script"), `the text stays: ${JSON.stringify(seen.message.content)}`);
     assert.equal((await env.db.messageRow(m.id)).content, seen.message.content, "stored = broadcast");
   });
 
   test("an edit is sanitised the same way", { timeout: 10000 }, async () => {
-    const m = await alan.mustSend("project", 1, "plain");
-    const ack = await alan.request("message:edit", { messageId: m.id, content: "<i>1 < 2</i>\tdone\u0000" });
+    const m = await res3.mustSend("project", 1, "plain");
+    const ack = await res3.request("message:edit", { messageId: m.id, content: "<i>1 < 2</i>\tdone\u0000" });
     assertMessageAck(ack, { id: m.id, content: "1 < 2\tdone" }, "message:edit ack");
-    const seen = await ada.next("message:edited", (q) => q.message?.id === m.id);
+    const seen = await mgr1.next("message:edited", (q) => q.message?.id === m.id);
     assert.equal(seen.message.content, "1 < 2\tdone");
     assert.equal((await env.db.messageRow(m.id)).content, "1 < 2\tdone");
   });
@@ -198,34 +198,34 @@ describe("clientMessageId (issue 4 item 8)", () => {
   test("a resend with the same clientMessageId returns the original and broadcasts nothing new", { timeout: 15000 }, async () => {
     const clientMessageId = `cmid-${process.pid}-${Date.now()}`;
     const before = await env.db.countMessages();
-    const first = assertMessageAck(await alan.send("project", 1, "only once", { clientMessageId }), { content: "only once" }, "first send");
-    await ada.next("message:new", (q) => q.message?.id === first.id);
-    const again = assertMessageAck(await alan.send("project", 1, "only once", { clientMessageId }), {}, "resend");
+    const first = assertMessageAck(await res3.send("project", 1, "only once", { clientMessageId }), { content: "only once" }, "first send");
+    await mgr1.next("message:new", (q) => q.message?.id === first.id);
+    const again = assertMessageAck(await res3.send("project", 1, "only once", { clientMessageId }), {}, "resend");
     assert.deepEqual(again, first, "the resend is answered with the original message");
-    const changed = assertMessageAck(await alan.send("project", 1, "different text", { clientMessageId }), {}, "resend with other content");
+    const changed = assertMessageAck(await res3.send("project", 1, "different text", { clientMessageId }), {}, "resend with other content");
     assert.deepEqual(changed, first, "a resend is answered with the original message, whatever it carries");
 
-    const barrier = await alan.mustSend("project", 1, "barrier after the resends");
-    await ada.next("message:new", (q) => q.message?.id === barrier.id);
-    assert.equal(ada.all("message:new", (q) => q.message?.id === first.id).length, 1, "one message:new for the original only");
-    assert.equal(ada.all("message:new", (q) => q.message?.content === "different text").length, 0);
+    const barrier = await res3.mustSend("project", 1, "barrier after the resends");
+    await mgr1.next("message:new", (q) => q.message?.id === barrier.id);
+    assert.equal(mgr1.all("message:new", (q) => q.message?.id === first.id).length, 1, "one message:new for the original only");
+    assert.equal(mgr1.all("message:new", (q) => q.message?.content === "different text").length, 0);
     assert.equal(await env.db.countMessages(), before + 2, "the original and the barrier");
   });
 
   test("a resend from another connection of the same user is still the same message", { timeout: 15000 }, async () => {
     const clientMessageId = `reconnect-${process.pid}-${Date.now()}`;
-    const first = await alan.mustSend("project", 1, "sent before a reconnect", { clientMessageId });
-    const alan2 = await env.connect(3, "user 3 (second connection)");
-    await alan2.mustJoin("project", 1);
-    const again = assertMessageAck(await alan2.send("project", 1, "sent before a reconnect", { clientMessageId }), {}, "resend");
+    const first = await res3.mustSend("project", 1, "sent before a reconnect", { clientMessageId });
+    const res3b = await env.connect(3, "user 3 (second connection)");
+    await res3b.mustJoin("project", 1);
+    const again = assertMessageAck(await res3b.send("project", 1, "sent before a reconnect", { clientMessageId }), {}, "resend");
     assert.equal(again.id, first.id);
-    alan2.close();
+    res3b.close();
   });
 
   test("the same clientMessageId from another user is another message; 64 characters are accepted", { timeout: 15000 }, async () => {
     const clientMessageId = "y".repeat(64);
-    const a = await alan.mustSend("project", 1, "from user 3", { clientMessageId });
-    const e = await edsger.mustSend("project", 1, "from user 5", { clientMessageId });
+    const a = await res3.mustSend("project", 1, "from user 3", { clientMessageId });
+    const e = await res5.mustSend("project", 1, "from user 5", { clientMessageId });
     assert.notEqual(a.id, e.id, "ids are per user");
     assert.equal(e.senderId, 5);
   });
@@ -233,19 +233,19 @@ describe("clientMessageId (issue 4 item 8)", () => {
 
 describe("message:read (issue 4 item 5)", () => {
   test("a read is broadcast as {messageId, readBy {userId, readAt}}; a repeat changes and broadcasts nothing", { timeout: 15000 }, async () => {
-    const m = await alan.mustSend("project", 1, "please read me");
-    await edsger.next("message:new", (q) => q.message?.id === m.id);
+    const m = await res3.mustSend("project", 1, "please read me");
+    await res5.next("message:new", (q) => q.message?.id === m.id);
     const t0 = Date.now();
-    assertOkAck(await ada.request("message:read", { messageId: m.id }), "message:read ack");
+    assertOkAck(await mgr1.request("message:read", { messageId: m.id }), "message:read ack");
     const t1 = Date.now();
-    for (const c of [alan, edsger]) {
+    for (const c of [res3, res5]) {
       assertReadEvent(await c.next("message:read", (q) => q.messageId === m.id), m.id, 1, t0, t1, `message:read at ${c.label}`);
     }
     assert.equal(await env.db.countReads(m.id, 1), 1);
 
-    await ada.request("message:read", { messageId: m.id });
-    const barrier = await ada.mustSend("project", 1, "barrier after the repeated read");
-    for (const c of [alan, edsger]) {
+    await mgr1.request("message:read", { messageId: m.id });
+    const barrier = await mgr1.mustSend("project", 1, "barrier after the repeated read");
+    for (const c of [res3, res5]) {
       await c.next("message:new", (q) => q.message?.id === barrier.id);
       assert.equal(c.all("message:read", (q) => q.messageId === m.id).length, 1, `${c.label}: one message:read only`);
     }
@@ -253,29 +253,29 @@ describe("message:read (issue 4 item 5)", () => {
   });
 
   test("each user's read is its own", { timeout: 15000 }, async () => {
-    const m = await ada.mustSend("project", 1, "read by two");
-    await alan.next("message:new", (q) => q.message?.id === m.id);
-    await alan.request("message:read", { messageId: m.id });
-    await edsger.request("message:read", { messageId: m.id });
+    const m = await mgr1.mustSend("project", 1, "read by two");
+    await res3.next("message:new", (q) => q.message?.id === m.id);
+    await res3.request("message:read", { messageId: m.id });
+    await res5.request("message:read", { messageId: m.id });
     const reads = [];
-    reads.push(await ada.next("message:read", (q) => q.messageId === m.id && q.readBy?.userId === 3));
-    reads.push(await ada.next("message:read", (q) => q.messageId === m.id && q.readBy?.userId === 5));
+    reads.push(await mgr1.next("message:read", (q) => q.messageId === m.id && q.readBy?.userId === 3));
+    reads.push(await mgr1.next("message:read", (q) => q.messageId === m.id && q.readBy?.userId === 5));
     assert.deepEqual(reads.map((r) => r.readBy.userId), [3, 5]);
   });
 
   test("reading a message of a room without access, or an unknown message, is refused", { timeout: 15000 }, async () => {
-    const katherine = await env.connect(4, "user 4");
-    const m = await alan.mustSend("project", 1, "not for user 4");
-    assertFailedAck(await katherine.request("message:read", { messageId: m.id }), "message:read without access", "MESSAGE_NOT_FOUND");
-    assertFailedAck(await katherine.request("message:read", { messageId: 999999 }), "message:read of an unknown message", "MESSAGE_NOT_FOUND");
+    const res4 = await env.connect(4, "user 4");
+    const m = await res3.mustSend("project", 1, "not for user 4");
+    assertFailedAck(await res4.request("message:read", { messageId: m.id }), "message:read without access", "MESSAGE_NOT_FOUND");
+    assertFailedAck(await res4.request("message:read", { messageId: 999999 }), "message:read of an unknown message", "MESSAGE_NOT_FOUND");
     assert.equal(await env.db.countReads(m.id, 4), 0);
-    katherine.close();
+    res4.close();
   });
 });
 
 describe("payload shapes in history (issue 4 items 4, 5)", () => {
   test("history after a join carries the same Message objects as the live events", { timeout: 15000 }, async () => {
-    const m = await alan.mustSend("study", 1, "to be found in history");
+    const m = await res3.mustSend("study", 1, "to be found in history");
     const late = await env.connect(1, "user 1 (late)");
     const { history } = await late.mustJoin("study", 1);
     const found = history.messages.find((x) => x.id === m.id);

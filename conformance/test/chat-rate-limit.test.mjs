@@ -21,49 +21,49 @@ describe("the default limit: 10 per minute", () => {
   });
 
   test("a burst of 10 passes, the 11th is RATE_LIMITED, nothing of it stored or broadcast", { timeout: 20000 }, async () => {
-    const alan = await env.connect(3, "user 3 (sender)");
-    const ada = await env.connect(1, "user 1 (watcher)");
-    await alan.mustJoin("project", 1);
-    await ada.mustJoin("project", 1);
+    const res3 = await env.connect(3, "user 3 (sender)");
+    const mgr1 = await env.connect(1, "user 1 (watcher)");
+    await res3.mustJoin("project", 1);
+    await mgr1.mustJoin("project", 1);
     const before = await env.db.countMessages();
     const passed = [];
     for (let i = 1; i <= 10; i++) {
-      passed.push(assertMessageAck(await alan.send("project", 1, `burst ${i}`), { content: `burst ${i}` }, `send ${i}`));
+      passed.push(assertMessageAck(await res3.send("project", 1, `burst ${i}`), { content: `burst ${i}` }, `send ${i}`));
     }
-    assertFailedAck(await alan.send("project", 1, "burst 11"), "the 11th send", "RATE_LIMITED");
+    assertFailedAck(await res3.send("project", 1, "burst 11"), "the 11th send", "RATE_LIMITED");
     assert.equal(await env.db.countMessages(), before + 10, "exactly the 10 accepted messages are stored");
 
     // The watcher gets the 10 and not the 11th: a message from another user is the barrier.
-    const barrier = await ada.mustSend("project", 1, "barrier from another user");
-    await ada.next("message:new", (q) => q.message?.id === barrier.id);
-    const got = ada.all("message:new", (q) => q.message?.senderId === 3).map((q) => q.message.id);
+    const barrier = await mgr1.mustSend("project", 1, "barrier from another user");
+    await mgr1.next("message:new", (q) => q.message?.id === barrier.id);
+    const got = mgr1.all("message:new", (q) => q.message?.senderId === 3).map((q) => q.message.id);
     assert.deepEqual(got, passed.map((m) => m.id), "the watcher saw the 10 accepted messages only");
-    assert.equal(ada.all("message:new", (q) => q.message?.content === "burst 11").length, 0);
+    assert.equal(mgr1.all("message:new", (q) => q.message?.content === "burst 11").length, 0);
   });
 
   test("the limit is per user: a user's connections share one bucket, other users are not limited", { timeout: 20000 }, async () => {
     const k1 = await env.connect(4, "user 4 (connection a)");
     const k2 = await env.connect(4, "user 4 (connection b)");
-    const grace = await env.connect(2, "user 2");
-    for (const c of [k1, k2, grace]) await c.mustJoin("project", 2);
+    const mgr2 = await env.connect(2, "user 2");
+    for (const c of [k1, k2, mgr2]) await c.mustJoin("project", 2);
     const before = await env.db.countMessages();
     for (let i = 1; i <= 10; i++) await (i % 2 ? k1 : k2).mustSend("project", 2, `shared bucket ${i}`);
     assertFailedAck(await k2.send("project", 2, "shared bucket 11"), "the 11th send over two connections", "RATE_LIMITED");
     assertFailedAck(await k1.send("project", 2, "shared bucket 12"), "the 12th send over two connections", "RATE_LIMITED");
-    assertMessageAck(await grace.send("project", 2, "user 2 is not limited"), { senderId: 2 }, "another user's send");
+    assertMessageAck(await mgr2.send("project", 2, "user 2 is not limited"), { senderId: 2 }, "another user's send");
     assert.equal(await env.db.countMessages(), before + 11);
   });
 
   test("without an ack, RATE_LIMITED comes as the error event", { timeout: 20000 }, async () => {
-    const edsger = await env.connect(5, "user 5");
-    await edsger.mustJoin("project", 1);
+    const res5 = await env.connect(5, "user 5");
+    await res5.mustJoin("project", 1);
     let refused = false;
-    for (let i = 1; i <= 11 && !refused; i++) refused = !(await edsger.send("project", 1, `use up ${i}`)).ok;
+    for (let i = 1; i <= 11 && !refused; i++) refused = !(await res5.send("project", 1, `use up ${i}`)).ok;
     assert.ok(refused, "the 11th send at the latest is refused");
     const before = await env.db.countMessages();
-    edsger.discard("error");
-    edsger.emit("message:send", { roomType: "project", roomId: 1, type: "text", content: "over the limit" });
-    const code = assertErrorEvent(await edsger.next("error"), "error event of a limited send");
+    res5.discard("error");
+    res5.emit("message:send", { roomType: "project", roomId: 1, type: "text", content: "over the limit" });
+    const code = assertErrorEvent(await res5.next("error"), "error event of a limited send");
     assert.equal(code, "RATE_LIMITED");
     assert.equal(await env.db.countMessages(), before);
   });
@@ -80,14 +80,14 @@ describe("a configured limit: --rate-limit-per-minute 30", () => {
   });
 
   test("a burst of 30 passes and the 31st is refused; refused attempts do not delay the next token", { timeout: 30000 }, async () => {
-    const alan = await env.connect(3);
-    await alan.mustJoin("project", 1);
+    const res3 = await env.connect(3);
+    await res3.mustJoin("project", 1);
     const before = await env.db.countMessages();
-    for (let i = 1; i <= 30; i++) await alan.mustSend("project", 1, `configured burst ${i}`);
+    for (let i = 1; i <= 30; i++) await res3.mustSend("project", 1, `configured burst ${i}`);
     // Twenty refused attempts: if refusals consumed tokens, the next success
     // would be 40 s away (2 s per token); with nothing consumed it is at most 2 s.
     for (let i = 1; i <= 20; i++) {
-      assertFailedAck(await alan.send("project", 1, `refused ${i}`), `refused attempt ${i}`, "RATE_LIMITED");
+      assertFailedAck(await res3.send("project", 1, `refused ${i}`), `refused attempt ${i}`, "RATE_LIMITED");
     }
     assert.equal(await env.db.countMessages(), before + 30);
     // Await the refilled token: retry every 250 ms, bounded by 8 s.
@@ -95,7 +95,7 @@ describe("a configured limit: --rate-limit-per-minute 30", () => {
     let ack;
     let refusals = 0;
     for (;;) {
-      ack = await alan.send("project", 1, "after the refill");
+      ack = await res3.send("project", 1, "after the refill");
       if (ack.ok) break;
       assertFailedAck(ack, "retry while waiting for the refill", "RATE_LIMITED");
       refusals++;

@@ -49,23 +49,23 @@ describe("restart", () => {
   let lastSeenBeforeKill;
 
   test("history after a SIGKILL equals everything acknowledged before it, edits and deletes included", { timeout: 60000 }, async () => {
-    const alan = await env.connect(3, "user 3");
-    const ada = await env.connect(1, "user 1");
-    await alan.mustJoin(...ROOM);
-    await ada.mustJoin(...ROOM);
+    const res3 = await env.connect(3, "user 3");
+    const mgr1 = await env.connect(1, "user 1");
+    await res3.mustJoin(...ROOM);
+    await mgr1.mustJoin(...ROOM);
     cmid = `restart-${process.pid}-${Date.now()}`;
     for (let i = 0; i < 30; i++) {
       const extra = i === 7 ? { clientMessageId: cmid } : {};
-      expected.push(await alan.mustSend(...ROOM, `before the kill ${i}`, extra));
+      expected.push(await res3.mustSend(...ROOM, `before the kill ${i}`, extra));
     }
     const edited = assertMessageAck(
-      await alan.request("message:edit", { messageId: expected[3].id, content: "edited before the kill" }),
+      await res3.request("message:edit", { messageId: expected[3].id, content: "edited before the kill" }),
       { id: expected[3].id }, "edit");
     expected = replace(expected, edited);
-    assertOkAck(await ada.request("message:delete", { messageId: expected[5].id }), "delete");
-    await alan.next("message:deleted", (q) => q.messageId === expected[5].id);
-    assertOkAck(await ada.request("message:read", { messageId: expected[9].id }), "read");
-    await alan.next("message:read", (q) => q.messageId === expected[9].id);
+    assertOkAck(await mgr1.request("message:delete", { messageId: expected[5].id }), "delete");
+    await res3.next("message:deleted", (q) => q.messageId === expected[5].id);
+    assertOkAck(await mgr1.request("message:read", { messageId: expected[9].id }), "read");
+    await res3.next("message:read", (q) => q.messageId === expected[9].id);
     lastSeenBeforeKill = expected[19];
 
     const oldPid = env.server.pid;
@@ -85,32 +85,32 @@ describe("restart", () => {
   });
 
   test("after the restart: ids keep ascending, a clientMessageId resend returns the original, a repeated read broadcasts nothing", { timeout: 30000 }, async () => {
-    const alan = await env.connect(3, "user 3 (after the restart)");
-    const ada = await env.connect(1, "user 1 (after the restart)");
-    await alan.mustJoin(...ROOM);
-    await ada.mustJoin(...ROOM);
+    const res3 = await env.connect(3, "user 3 (after the restart)");
+    const mgr1 = await env.connect(1, "user 1 (after the restart)");
+    await res3.mustJoin(...ROOM);
+    await mgr1.mustJoin(...ROOM);
     const before = await env.db.countMessages();
-    const again = assertMessageAck(await alan.send(...ROOM, "before the kill 7", { clientMessageId: cmid }), {}, "resend after the restart");
+    const again = assertMessageAck(await res3.send(...ROOM, "before the kill 7", { clientMessageId: cmid }), {}, "resend after the restart");
     assert.equal(again.id, expected[7].id, "the resend is the original message");
     assert.deepEqual(again, expected[7]);
 
-    assertOkAck(await ada.request("message:read", { messageId: expected[9].id }), "repeated read after the restart");
-    const next = await alan.mustSend(...ROOM, "after the restart");
+    assertOkAck(await mgr1.request("message:read", { messageId: expected[9].id }), "repeated read after the restart");
+    const next = await res3.mustSend(...ROOM, "after the restart");
     assert.ok(next.id > expected.at(-1).id, `new id ${next.id} after ${expected.at(-1).id}`);
-    await ada.next("message:new", (q) => q.message?.id === next.id);
-    assert.equal(ada.all("message:new", (q) => q.message?.id === expected[7].id).length, 0, "the resend broadcast nothing");
-    assert.equal(alan.all("message:read", (q) => q.messageId === expected[9].id).length, 0, "the read was remembered across the restart");
+    await mgr1.next("message:new", (q) => q.message?.id === next.id);
+    assert.equal(mgr1.all("message:new", (q) => q.message?.id === expected[7].id).length, 0, "the resend broadcast nothing");
+    assert.equal(res3.all("message:read", (q) => q.messageId === expected[9].id).length, 0, "the read was remembered across the restart");
     assert.equal(await env.db.countMessages(), before + 1);
     expected.push(next);
   });
 
   test("a sinceId catch-up spans the restart", { timeout: 30000 }, async () => {
-    const ada = await env.connect(1, "user 1 (catching up)");
-    const { history } = await ada.mustJoin(...ROOM, { sinceId: lastSeenBeforeKill.id });
+    const mgr1 = await env.connect(1, "user 1 (catching up)");
+    const { history } = await mgr1.mustJoin(...ROOM, { sinceId: lastSeenBeforeKill.id });
     const pages = [assertHistory(history, ...ROOM)];
     while (pages.at(-1).hasMore) {
       assert.ok(pages.length < 10);
-      pages.push(assertHistory(await ada.next("message:history", inRoom(...ROOM)), ...ROOM));
+      pages.push(assertHistory(await mgr1.next("message:history", inRoom(...ROOM)), ...ROOM));
     }
     const got = pages.flatMap((p) => p.messages);
     const from = expected.findIndex((m) => m.id === lastSeenBeforeKill.id) + 1;
@@ -118,12 +118,12 @@ describe("restart", () => {
   });
 
   test("messages in flight during a SIGKILL: every acknowledged one survives, none twice", { timeout: 60000 }, async () => {
-    const alan = await env.connect(3, "user 3 (streaming)");
-    await alan.mustJoin(...ROOM);
+    const res3 = await env.connect(3, "user 3 (streaming)");
+    await res3.mustJoin(...ROOM);
     const acked = [];
     const pending = [];
     for (let i = 0; i < 60; i++) {
-      const p = alan.socket.timeout(5000).emitWithAck("message:send", { roomType: ROOM[0], roomId: ROOM[1], type: "text", content: `in flight ${i}` })
+      const p = res3.socket.timeout(5000).emitWithAck("message:send", { roomType: ROOM[0], roomId: ROOM[1], type: "text", content: `in flight ${i}` })
         .then((a) => { if (a?.ok) acked.push(a.message); }, () => {});
       pending.push(p);
     }
@@ -149,10 +149,10 @@ describe("restart", () => {
   });
 
   test("history after a SIGTERM shutdown equals what was acknowledged", { timeout: 60000 }, async () => {
-    const alan = await env.connect(3, "user 3");
-    await alan.mustJoin(...ROOM);
+    const res3 = await env.connect(3, "user 3");
+    await res3.mustJoin(...ROOM);
     const sent = [];
-    for (let i = 0; i < 10; i++) sent.push(await alan.mustSend(...ROOM, `before the shutdown ${i}`));
+    for (let i = 0; i < 10; i++) sent.push(await res3.mustSend(...ROOM, `before the shutdown ${i}`));
     const reader0 = await env.connect(1, "user 1 (before the shutdown)");
     await reader0.mustJoin(...ROOM);
     const beforeShutdown = await wholeHistory(reader0);

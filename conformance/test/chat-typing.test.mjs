@@ -17,9 +17,9 @@ import { assertTypingStarted, assertTypingStopped } from "../lib/chat-shapes.mjs
 
 let env;
 const test = envTest(it, () => env);
-let ada; // user 1: project 1 and study 1
-let alan; // user 3: project 1 and study 1
-let edsger; // user 5: project 1 only
+let mgr1; // user 1: project 1 and study 1
+let res3; // user 3: project 1 and study 1
+let res5; // user 5: project 1 only
 
 const TYPING_MS = 3000;
 /** Timer granularity allowance when checking "not earlier than 3 s". */
@@ -34,11 +34,11 @@ const byUser = (roomType, roomId, userId) => (p) =>
 
 before(async () => {
   env = await ChatEnv.start({ label: "typing" });
-  ada = await env.connect(1, "user 1");
-  alan = await env.connect(3, "user 3");
-  edsger = await env.connect(5, "user 5");
-  for (const c of [ada, alan, edsger]) await c.mustJoin("project", 1);
-  for (const c of [ada, alan]) await c.mustJoin("study", 1);
+  mgr1 = await env.connect(1, "user 1");
+  res3 = await env.connect(3, "user 3");
+  res5 = await env.connect(5, "user 5");
+  for (const c of [mgr1, res3, res5]) await c.mustJoin("project", 1);
+  for (const c of [mgr1, res3]) await c.mustJoin("study", 1);
 });
 after(async () => {
   await env?.close();
@@ -46,75 +46,78 @@ after(async () => {
 
 describe("typing indicators", () => {
   test("start and stop reach the others in the room, not the typer, not other rooms", { timeout: 15000 }, async () => {
-    typing(alan, "typing:start", "study", 1);
-    assertTypingStarted(await ada.next("typing:started", byUser("study", 1, 3)), "study", 1, 3);
-    typing(alan, "typing:stop", "study", 1);
-    assertTypingStopped(await ada.next("typing:stopped", byUser("study", 1, 3)), "study", 1, 3);
+    typing(res3, "typing:start", "study", 1);
+    assertTypingStarted(await mgr1.next("typing:started", byUser("study", 1, 3)), "study", 1, 3);
+    typing(res3, "typing:stop", "study", 1);
+    assertTypingStopped(await mgr1.next("typing:stopped", byUser("study", 1, 3)), "study", 1, 3);
 
     // Barriers: a message in study 1 (seen by the typer) and one in project 1 (seen by user 5).
-    const b1 = await alan.mustSend("study", 1, "typing barrier");
-    await alan.next("message:new", (q) => q.message?.id === b1.id);
-    assert.deepEqual(alan.all("typing:started"), [], "the typer gets no typing:started of its own");
-    assert.deepEqual(alan.all("typing:stopped"), [], "the typer gets no typing:stopped of its own");
-    const b2 = await alan.mustSend("project", 1, "typing barrier");
-    await edsger.next("message:new", (q) => q.message?.id === b2.id);
-    assert.deepEqual(edsger.all("typing:started"), [], "user 5 is not in study 1");
-    assert.deepEqual(edsger.all("typing:stopped"), [], "user 5 is not in study 1");
+    const b1 = await res3.mustSend("study", 1, "typing barrier");
+    await res3.next("message:new", (q) => q.message?.id === b1.id);
+    assert.deepEqual(res3.all("typing:started"), [], "the typer gets no typing:started of its own");
+    assert.deepEqual(res3.all("typing:stopped"), [], "the typer gets no typing:stopped of its own");
+    const b2 = await res3.mustSend("project", 1, "typing barrier");
+    await res5.next("message:new", (q) => q.message?.id === b2.id);
+    assert.deepEqual(res5.all("typing:started"), [], "user 5 is not in study 1");
+    assert.deepEqual(res5.all("typing:stopped"), [], "user 5 is not in study 1");
   });
 
   test("a start not renewed stops by itself after 3 s", { timeout: 15000 }, async () => {
     const sentAt = Date.now();
-    typing(alan, "typing:start", "study", 1);
-    await ada.next("typing:started", byUser("study", 1, 3));
-    const rec = await ada.nextRecord("typing:stopped", byUser("study", 1, 3), AUTO_STOP_WAIT_MS);
+    typing(res3, "typing:start", "study", 1);
+    await mgr1.next("typing:started", byUser("study", 1, 3));
+    const rec = await mgr1.nextRecord("typing:stopped", byUser("study", 1, 3), AUTO_STOP_WAIT_MS);
     assertTypingStopped(rec.payload, "study", 1, 3);
     const elapsed = rec.at - sentAt;
     assert.ok(elapsed >= TYPING_MS - EARLY_MS, `stopped ${elapsed} ms after the start, before the 3 s`);
   });
 
   test("a repeated start within 3 s extends the timer without a new typing:started", { timeout: 20000 }, async () => {
-    const startedBefore = ada.records("typing:started", byUser("study", 1, 3)).length;
-    typing(alan, "typing:start", "study", 1);
-    await ada.next("typing:started", byUser("study", 1, 3));
+    const startedBefore = mgr1.records("typing:started", byUser("study", 1, 3)).length;
+    typing(res3, "typing:start", "study", 1);
+    await mgr1.next("typing:started", byUser("study", 1, 3));
     await sleep(2000); // the renewal under test comes 2 s into the 3 s
     const renewedAt = Date.now();
-    typing(alan, "typing:start", "study", 1);
-    const rec = await ada.nextRecord("typing:stopped", byUser("study", 1, 3), AUTO_STOP_WAIT_MS + 2000);
+    typing(res3, "typing:start", "study", 1);
+    const rec = await mgr1.nextRecord("typing:stopped", byUser("study", 1, 3), AUTO_STOP_WAIT_MS + 2000);
     assertTypingStopped(rec.payload, "study", 1, 3);
     const sinceRenewal = rec.at - renewedAt;
     assert.ok(sinceRenewal >= TYPING_MS - EARLY_MS,
       `stopped ${sinceRenewal} ms after the renewal: the renewal did not extend the timer`);
-    assert.equal(ada.records("typing:started", byUser("study", 1, 3)).length, startedBefore + 1,
+    assert.equal(mgr1.records("typing:started", byUser("study", 1, 3)).length, startedBefore + 1,
       "one typing:started for a start and its renewal");
   });
 
   test("a start after a stop is a new typing:started", { timeout: 15000 }, async () => {
-    typing(alan, "typing:start", "study", 1);
-    await ada.next("typing:started", byUser("study", 1, 3));
-    typing(alan, "typing:stop", "study", 1);
-    await ada.next("typing:stopped", byUser("study", 1, 3));
-    typing(alan, "typing:start", "study", 1);
-    assertTypingStarted(await ada.next("typing:started", byUser("study", 1, 3)), "study", 1, 3);
-    typing(alan, "typing:stop", "study", 1);
-    await ada.next("typing:stopped", byUser("study", 1, 3));
+    typing(res3, "typing:start", "study", 1);
+    await mgr1.next("typing:started", byUser("study", 1, 3));
+    typing(res3, "typing:stop", "study", 1);
+    await mgr1.next("typing:stopped", byUser("study", 1, 3));
+    typing(res3, "typing:start", "study", 1);
+    assertTypingStarted(await mgr1.next("typing:started", byUser("study", 1, 3)), "study", 1, 3);
+    typing(res3, "typing:stop", "study", 1);
+    await mgr1.next("typing:stopped", byUser("study", 1, 3));
   });
 
   test("leaving the room stops the indicator", { timeout: 15000 }, async () => {
     const sentAt = Date.now();
-    typing(alan, "typing:start", "study", 1);
-    await ada.next("typing:started", byUser("study", 1, 3));
-    alan.emit("room:leave", { type: "study", id: 1 });
-    await alan.next("room:left", inRoom("study", 1));
-    const barrier = await alan.mustSend("project", 1, "barrier after the leave");
-    const barrierRec = await ada.nextRecord("message:new", (q) => q.message?.id === barrier.id);
-    const rec = await ada.nextRecord("typing:stopped", byUser("study", 1, 3), AUTO_STOP_WAIT_MS);
-    assertTypingStopped(rec.payload, "study", 1, 3);
-    // Either proof that the leave (not the 3 s timer) stopped it will do.
-    const beforeBarrier = rec.seq < barrierRec.seq;
-    const beforeTimer = rec.at - sentAt < TYPING_MS;
-    assert.ok(beforeBarrier || beforeTimer,
-      `typing:stopped came ${rec.at - sentAt} ms after the start and after a later message: the leave did not stop it`);
-    await alan.mustJoin("study", 1);
+    typing(res3, "typing:start", "study", 1);
+    await mgr1.next("typing:started", byUser("study", 1, 3));
+    res3.emit("room:leave", { type: "study", id: 1 });
+    await res3.next("room:left", inRoom("study", 1));
+    try {
+      const barrier = await res3.mustSend("project", 1, "barrier after the leave");
+      const barrierRec = await mgr1.nextRecord("message:new", (q) => q.message?.id === barrier.id);
+      const rec = await mgr1.nextRecord("typing:stopped", byUser("study", 1, 3), AUTO_STOP_WAIT_MS);
+      assertTypingStopped(rec.payload, "study", 1, 3);
+      // Either proof that the leave (not the 3 s timer) stopped it will do.
+      const beforeBarrier = rec.seq < barrierRec.seq;
+      const beforeTimer = rec.at - sentAt < TYPING_MS;
+      assert.ok(beforeBarrier || beforeTimer,
+        `typing:stopped came ${rec.at - sentAt} ms after the start and after a later message: the leave did not stop it`);
+    } finally {
+      await res3.mustJoin("study", 1); // the later tests need user 3 back in study 1
+    }
   });
 
   test("disconnecting stops the indicator", { timeout: 20000 }, async () => {
@@ -122,10 +125,19 @@ describe("typing indicators", () => {
     await typer.mustJoin("project", 1);
     const sentAt = Date.now();
     typing(typer, "typing:start", "project", 1);
-    await ada.next("typing:started", byUser("project", 1, 5));
+    await mgr1.next("typing:started", byUser("project", 1, 5));
     // The other connection of user 5 leaves project 1 so that only the typer's presence counts.
-    edsger.emit("room:leave", { type: "project", id: 1 });
-    await edsger.next("room:left", inRoom("project", 1));
+    res5.emit("room:leave", { type: "project", id: 1 });
+    await res5.next("room:left", inRoom("project", 1));
+    try {
+      await disconnectStops(typer, sentAt);
+    } finally {
+      await res5.mustJoin("project", 1); // the later tests need user 5 back in project 1
+    }
+  });
+
+  /** Closes `typer` (typing in project 1 since sentAt) and checks its indicator stops because of it. */
+  async function disconnectStops(typer, sentAt) {
     typer.close();
 
     // Probe until the server has seen the disconnect (user 5 no longer counted in project 1).
@@ -140,21 +152,20 @@ describe("typing indicators", () => {
       await sleep(100);
     }
     const barrier = await probe.mustSend("project", 1, "barrier after the disconnect");
-    const barrierRec = await ada.nextRecord("message:new", (q) => q.message?.id === barrier.id);
-    const rec = await ada.nextRecord("typing:stopped", byUser("project", 1, 5), AUTO_STOP_WAIT_MS);
+    const barrierRec = await mgr1.nextRecord("message:new", (q) => q.message?.id === barrier.id);
+    const rec = await mgr1.nextRecord("typing:stopped", byUser("project", 1, 5), AUTO_STOP_WAIT_MS);
     assertTypingStopped(rec.payload, "project", 1, 5);
     const beforeBarrier = rec.seq < barrierRec.seq;
     const beforeTimer = rec.at - sentAt < TYPING_MS;
     assert.ok(beforeBarrier || beforeTimer,
       `typing:stopped came ${rec.at - sentAt} ms after the start and after a later message: the disconnect did not stop it`);
     probe.close();
-    await edsger.mustJoin("project", 1);
-  });
+  }
 
   test("typing in a room the user is not in reaches nobody", { timeout: 15000 }, async () => {
-    typing(edsger, "typing:start", "study", 1);
-    const barrier = await edsger.mustSend("project", 1, "barrier after typing elsewhere");
-    await ada.next("message:new", (q) => q.message?.id === barrier.id);
-    assert.deepEqual(ada.all("typing:started", byUser("study", 1, 5)), [], "user 5 may not type into study 1");
+    typing(res5, "typing:start", "study", 1);
+    const barrier = await res5.mustSend("project", 1, "barrier after typing elsewhere");
+    await mgr1.next("message:new", (q) => q.message?.id === barrier.id);
+    assert.deepEqual(mgr1.all("typing:started", byUser("study", 1, 5)), [], "user 5 may not type into study 1");
   });
 });

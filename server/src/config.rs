@@ -75,13 +75,28 @@ pub struct ServerArgs {
     #[arg(long, env = "HUDDLE_CONNECT_TIMEOUT_MS", value_name = "MS")]
     pub connect_timeout_ms: Option<u64>,
     /// Milliseconds a client has to complete an upgrade to WebSocket.
-    #[arg(long, env = "HUDDLE_UPGRADE_TIMEOUT_MS", value_name = "MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_UPGRADE_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 10_000
+    )]
     pub upgrade_timeout_ms: u64,
     /// Milliseconds a closing session may spend delivering its last packets.
-    #[arg(long, env = "HUDDLE_CLOSE_TIMEOUT_MS", value_name = "MS", default_value_t = 5_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_CLOSE_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 5_000
+    )]
     pub close_timeout_ms: u64,
     /// Largest message in bytes (polling body, WebSocket frame and message).
-    #[arg(long, env = "HUDDLE_MAX_PAYLOAD", value_name = "BYTES", default_value_t = 1_000_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_MAX_PAYLOAD",
+        value_name = "BYTES",
+        default_value_t = 1_000_000
+    )]
     pub max_payload: usize,
     /// Most concurrent Engine.IO sessions (per endpoint).
     #[arg(long, env = "HUDDLE_MAX_SESSIONS", default_value_t = 10_000)]
@@ -90,17 +105,37 @@ pub struct ServerArgs {
     #[arg(long, env = "HUDDLE_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
     /// Frames that may wait for one slow client before its session is closed.
-    #[arg(long, env = "HUDDLE_OUTBOUND_QUEUE", value_name = "FRAMES", default_value_t = 1024)]
+    #[arg(
+        long,
+        env = "HUDDLE_OUTBOUND_QUEUE",
+        value_name = "FRAMES",
+        default_value_t = 1024
+    )]
     pub outbound_queue: usize,
     /// Read buffer of each WebSocket, in bytes (the main cost of an idle connection).
-    #[arg(long, env = "HUDDLE_WS_READ_BUFFER", value_name = "BYTES", default_value_t = 4096)]
+    #[arg(
+        long,
+        env = "HUDDLE_WS_READ_BUFFER",
+        value_name = "BYTES",
+        default_value_t = 4096
+    )]
     pub ws_read_buffer: usize,
     /// Browser origins allowed (comma-separated, e.g. https://app.example.com); empty or
     /// `*` allows any origin, for development.
-    #[arg(long, env = "HUDDLE_CORS_ORIGINS", value_name = "ORIGINS", default_value = "")]
+    #[arg(
+        long,
+        env = "HUDDLE_CORS_ORIGINS",
+        value_name = "ORIGINS",
+        default_value = ""
+    )]
     pub cors_origins: String,
     /// Milliseconds a graceful shutdown waits for sessions to close.
-    #[arg(long, env = "HUDDLE_SHUTDOWN_TIMEOUT_MS", value_name = "MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_SHUTDOWN_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 10_000
+    )]
     pub shutdown_timeout_ms: u64,
 }
 
@@ -191,7 +226,14 @@ mod tests {
 
     #[test]
     fn conformance_defaults_and_overrides() {
-        let cli = parse(&["conformance", "--addr", "127.0.0.1:0", "--ping-interval-ms", "500"]).unwrap();
+        let cli = parse(&[
+            "conformance",
+            "--addr",
+            "127.0.0.1:0",
+            "--ping-interval-ms",
+            "500",
+        ])
+        .unwrap();
         let Some(Command::Conformance(args)) = cli.command else {
             panic!("expected the conformance subcommand");
         };
@@ -213,6 +255,9 @@ mod tests {
         let err = cli.serve.server.settings(Mode::Serve).unwrap_err();
         assert_eq!(err.setting, "cors-origins");
         let cli = parse(&["--ping-timeout-ms", "0"]).unwrap();
-        assert_eq!(cli.serve.server.settings(Mode::Serve).unwrap_err().setting, "ping-timeout-ms");
+        assert_eq!(
+            cli.serve.server.settings(Mode::Serve).unwrap_err().setting,
+            "ping-timeout-ms"
+        );
     }
 }

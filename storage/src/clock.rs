@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn truncation_drops_sub_millisecond_digits() {
-        let t = Utc.timestamp_opt(1_700_000_000, 123_456_789).single().unwrap();
+        let t = Utc
+            .timestamp_opt(1_700_000_000, 123_456_789)
+            .single()
+            .unwrap();
         let truncated = truncate_to_millis(t);
         assert_eq!(truncated.timestamp_subsec_nanos(), 123_000_000);
         assert_eq!(truncated.timestamp(), 1_700_000_000);

@@ -24,7 +24,7 @@ mod store;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use error::{Entity, StoreError};
-pub use mariadb::{MariaDbOptions, MariaDbStore};
+pub use mariadb::{MariaDbOptions, MariaDbStore, load_demo_data};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use seed::{Dataset, FixtureSpec, demo_dataset};

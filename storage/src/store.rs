@@ -103,10 +103,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// is not stored again: its outcome is the original. A message that breaks a
     /// store rule is rejected alone. File metadata is copied from the file record,
     /// which is marked attached. An `Err` means nothing of the batch was stored.
-    async fn insert_messages(
-        &self,
-        batch: &[NewMessage],
-    ) -> Result<Vec<InsertOutcome>, StoreError>;
+    async fn insert_messages(&self, batch: &[NewMessage])
+    -> Result<Vec<InsertOutcome>, StoreError>;
 
     /// A message with its relations (a tombstone if deleted), or `None`.
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
@@ -130,8 +128,11 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Records that `user_id` read `message_id`, once: a repeat returns the first
     /// receipt with `newly_read == false`. `NotFound` for an unknown message or user.
-    async fn mark_read(&self, message_id: MessageId, user_id: UserId)
-    -> Result<MarkRead, StoreError>;
+    async fn mark_read(
+        &self,
+        message_id: MessageId,
+        user_id: UserId,
+    ) -> Result<MarkRead, StoreError>;
 
     /// Every receipt of a message, in order of reading (then of user id).
     async fn message_reads(&self, message_id: MessageId) -> Result<Vec<ReadReceipt>, StoreError>;

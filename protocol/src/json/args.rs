@@ -1,8 +1,8 @@
 //! Writing event / ack arguments as the elements of the payload array.
 //!
 //! The rule (shared with the decoding side in `socketio::event`): a tuple (or tuple
-//! struct) is spread, one element per argument; `()` means no argument; any other
-//! value is one argument. So `&("a", 1)` sends two arguments, `&vec![1, 2]` sends one
+//! struct, or fixed-size array `[T; N]`, which serde treats as a tuple) is spread,
+//! one element per argument; `()` means no argument; any other value is one argument. So `&("a", 1)` sends two arguments, `&vec![1, 2]` sends one
 //! (an array), and `&(vec![1, 2],)` sends the same one argument explicitly.
 
 use bytes::BufMut;

@@ -6,3 +6,4 @@ pub(crate) mod args;
 pub(crate) mod depth;
 pub(crate) mod escape;
 pub(crate) mod ser;
+pub(crate) mod size;

@@ -9,7 +9,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::encode::{Attachments, check_namespace, write_header};
+use super::encode::{Attachments, check_namespace, header_len, write_header};
+use super::event::Spread;
+use crate::json::size::measure;
 use super::packet::{Packet, PacketType};
 use super::value::Value;
 use crate::json::escape::write_str;
@@ -88,8 +90,9 @@ pub fn split(
     data: &Value,
 ) -> Result<(Packet, Attachments)> {
     check_namespace(&nsp)?;
-    let mut out = BytesMut::new();
-    let mut attachments = Vec::new();
+    let size = measure(data)?;
+    let mut out = BytesMut::with_capacity(size.len);
+    let mut attachments = Vec::with_capacity(size.binaries);
     write_value(&mut out, data, &mut attachments);
     let kind = kind_for(kind, !attachments.is_empty());
     if !attachments.is_empty() && !kind.is_binary() {
@@ -121,8 +124,10 @@ pub fn encode_event_values(
     id: Option<u64>,
 ) -> Result<Attachments> {
     check_namespace(nsp)?;
-    let count: usize = args.iter().map(Value::count_binary).sum();
+    let size = measure(&Spread(args))?;
+    let count = size.binaries;
     let kind = kind_for(PacketType::Event, count > 0);
+    out.reserve(header_len(kind, count, nsp, id) + event.len() + 4 + size.args_len(true));
     write_header(out, kind, count, nsp, id);
     out.put_u8(b'[');
     write_str(out, event);
@@ -144,8 +149,10 @@ pub fn encode_ack_values(
     args: &[Value],
 ) -> Result<Attachments> {
     check_namespace(nsp)?;
-    let count: usize = args.iter().map(Value::count_binary).sum();
+    let size = measure(&Spread(args))?;
+    let count = size.binaries;
     let kind = kind_for(PacketType::Ack, count > 0);
+    out.reserve(header_len(kind, count, nsp, Some(id)) + 2 + size.args_len(false));
     write_header(out, kind, count, nsp, Some(id));
     out.put_u8(b'[');
     let mut attachments = Vec::with_capacity(count);

@@ -17,6 +17,7 @@ use super::packet::{Packet, PacketType};
 use crate::json::args::write_args;
 use crate::json::escape::write_str;
 use crate::json::ser::{JsonWriter, to_writer};
+use crate::json::size::measure;
 use crate::{Error, Result};
 
 /// Binary attachments produced while encoding, in placeholder order.
@@ -45,7 +46,7 @@ fn digits_len(mut n: u64) -> usize {
 
 /// Bytes of `<type>[<n>-][<nsp>,][<id>]`.
 #[inline]
-fn header_len(kind: PacketType, attachments: usize, nsp: &str, id: Option<u64>) -> usize {
+pub(crate) fn header_len(kind: PacketType, attachments: usize, nsp: &str, id: Option<u64>) -> usize {
     let mut len = 1;
     if kind.is_binary() {
         len += digits_len(attachments as u64) + 1;
@@ -82,18 +83,27 @@ pub(crate) fn write_header(
     }
 }
 
-/// Turns the packet that starts at `start` (written as `plain`) into its binary
-/// kind with `count` attachments: the type digit changes and `<count>-` is inserted
-/// after it. Only taken when the arguments did contain bytes.
-fn promote_to_binary(out: &mut BytesMut, start: usize, binary: PacketType, count: usize) {
-    let tail = out.split_off(start + 1);
-    out[start] = binary.as_ascii();
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(count).as_bytes();
-    out.reserve(digits.len() + 1 + tail.len());
-    out.put_slice(digits);
-    out.put_u8(b'-');
-    out.put_slice(&tail);
+/// Rewrites the header of the packet at `out[start..header_end]` for `count`
+/// attachments. Only taken if a `Serialize` impl wrote a different number of byte
+/// parts than it measured (a non-deterministic impl): correctness over speed.
+fn rewrite_header(
+    out: &mut BytesMut,
+    start: usize,
+    header_end: usize,
+    kind: PacketType,
+    count: usize,
+    nsp: &str,
+    id: Option<u64>,
+) {
+    let body = out.split_off(header_end);
+    out.truncate(start);
+    write_header(out, kind, count, nsp, id);
+    out.extend_from_slice(&body);
+}
+
+/// EVENT/ACK, or their binary forms when there are attachments.
+fn kind_for(plain: PacketType, binary: PacketType, count: usize) -> PacketType {
+    if count > 0 { binary } else { plain }
 }
 
 impl Packet {
@@ -118,8 +128,9 @@ impl Packet {
 /// Appends an EVENT packet `2[<nsp>,][<id>]["<event>",…args]`, serialising `args`
 /// in the same pass.
 ///
-/// Arguments: a tuple is spread (`&("a", 1)` → `["event","a",1]`), `&()` sends
-/// none (`["event"]`), any other value is the single argument (`&vec![1, 2]` →
+/// Arguments: a tuple is spread (`&("a", 1)` → `["event","a",1]`), and so is a
+/// fixed-size array (serde treats `[T; N]` as a tuple); `&()` sends none
+/// (`["event"]`); any other value is the single argument (`&vec![1, 2]` →
 /// `["event",[1,2]]`). Use [`super::Spread`] to spread a slice.
 ///
 /// If the arguments hold bytes, the packet is written as BINARY_EVENT
@@ -133,12 +144,18 @@ pub fn encode_event<T: ?Sized + Serialize>(
     id: Option<u64>,
 ) -> Result<Attachments> {
     check_namespace(nsp)?;
+    // One measuring pass: the buffer is sized once, and the header knows the
+    // attachment count before it is written.
+    let size = measure(args)?;
+    let kind = kind_for(PacketType::Event, PacketType::BinaryEvent, size.binaries);
     let start = out.len();
-    out.reserve(header_len(PacketType::Event, 0, nsp, id) + event.len() + 4);
-    write_header(out, PacketType::Event, 0, nsp, id);
+    // `["` event `"` args `]`: exact unless strings need escapes.
+    out.reserve(header_len(kind, size.binaries, nsp, id) + event.len() + 4 + size.args_len(true));
+    write_header(out, kind, size.binaries, nsp, id);
+    let header_end = out.len();
     out.put_u8(b'[');
     write_str(out, event);
-    let mut attachments = Vec::new();
+    let mut attachments = Vec::with_capacity(size.binaries);
     let mut w = JsonWriter {
         out,
         attachments: &mut attachments,
@@ -148,8 +165,9 @@ pub fn encode_event<T: ?Sized + Serialize>(
         return Err(e);
     }
     out.put_u8(b']');
-    if !attachments.is_empty() {
-        promote_to_binary(out, start, PacketType::BinaryEvent, attachments.len());
+    if attachments.len() != size.binaries {
+        let kind = kind_for(PacketType::Event, PacketType::BinaryEvent, attachments.len());
+        rewrite_header(out, start, header_end, kind, attachments.len(), nsp, id);
     }
     Ok(attachments)
 }
@@ -164,11 +182,14 @@ pub fn encode_ack<T: ?Sized + Serialize>(
     args: &T,
 ) -> Result<Attachments> {
     check_namespace(nsp)?;
+    let size = measure(args)?;
+    let kind = kind_for(PacketType::Ack, PacketType::BinaryAck, size.binaries);
     let start = out.len();
-    out.reserve(header_len(PacketType::Ack, 0, nsp, Some(id)) + 2);
-    write_header(out, PacketType::Ack, 0, nsp, Some(id));
+    out.reserve(header_len(kind, size.binaries, nsp, Some(id)) + 2 + size.args_len(false));
+    write_header(out, kind, size.binaries, nsp, Some(id));
+    let header_end = out.len();
     out.put_u8(b'[');
-    let mut attachments = Vec::new();
+    let mut attachments = Vec::with_capacity(size.binaries);
     let mut w = JsonWriter {
         out,
         attachments: &mut attachments,
@@ -178,8 +199,9 @@ pub fn encode_ack<T: ?Sized + Serialize>(
         return Err(e);
     }
     out.put_u8(b']');
-    if !attachments.is_empty() {
-        promote_to_binary(out, start, PacketType::BinaryAck, attachments.len());
+    if attachments.len() != size.binaries {
+        let kind = kind_for(PacketType::Ack, PacketType::BinaryAck, attachments.len());
+        rewrite_header(out, start, header_end, kind, attachments.len(), nsp, Some(id));
     }
     Ok(attachments)
 }

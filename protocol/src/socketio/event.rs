@@ -184,13 +184,15 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ArgsSeed<T> {
     }
 }
 
-fn parse_with<'de, S: DeserializeSeed<'de>>(
-    json: &'de [u8],
+/// Parses already-validated UTF-8 (`Str`): `from_str` skips serde_json's second
+/// UTF-8 validation of every string, which dominates on long messages.
+pub(crate) fn parse_with<'de, S: DeserializeSeed<'de>>(
+    json: &'de str,
     limits: &Limits,
     seed: S,
 ) -> Result<S::Value> {
-    check_depth(json, limits.max_depth)?;
-    let mut de = serde_json::Deserializer::from_slice(json);
+    check_depth(json.as_bytes(), limits.max_depth)?;
+    let mut de = serde_json::Deserializer::from_str(json);
     let value = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
@@ -214,10 +216,10 @@ impl Packet {
         usize::from(self.kind.is_event())
     }
 
-    fn payload_bytes(&self) -> Result<&[u8]> {
+    fn payload_str(&self) -> Result<&str> {
         self.data
             .as_ref()
-            .map(|d| d.as_bytes())
+            .map(|d| d.as_str())
             .ok_or(Error::MissingPayload { kind: self.kind })
     }
 
@@ -248,7 +250,7 @@ impl Packet {
             skip: self.skipped(),
             marker: PhantomData,
         };
-        parse_with(self.payload_bytes()?, limits, seed)
+        parse_with(self.payload_str()?, limits, seed)
     }
 
     /// Deserialises the first argument into `T`. A missing argument is an error
@@ -258,7 +260,7 @@ impl Packet {
             skip: self.skipped(),
             marker: PhantomData,
         });
-        match parse_with(self.payload_bytes()?, limits, seed)? {
+        match parse_with(self.payload_str()?, limits, seed)? {
             Some(value) => Ok(value),
             None => T::deserialize(().into_deserializer())
                 .map_err(|_: de::value::Error| Error::MissingArgument { index: 0 }),
@@ -272,8 +274,7 @@ impl Packet {
         let Some(data) = &self.data else {
             return Ok(None);
         };
-        let json = data.as_bytes();
-        check_depth(json, limits.max_depth)?;
-        Ok(Some(serde_json::from_slice(json)?))
+        check_depth(data.as_bytes(), limits.max_depth)?;
+        Ok(Some(serde_json::from_str(data.as_str())?))
     }
 }

@@ -16,6 +16,7 @@ pub mod decode;
 pub mod encode;
 pub mod event;
 pub mod packet;
+mod placeholders;
 pub mod reassemble;
 pub mod value;
 

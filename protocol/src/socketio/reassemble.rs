@@ -1,27 +1,35 @@
 //! The binary reassembly state machine (socket.io-protocol v5, binary packets):
-//! a BINARY_EVENT / BINARY_ACK header announces `N` attachments, the next `N`
-//! binary frames are those attachments, and the placeholders
-//! `{"_placeholder":true,"num":i}` in the header's payload are replaced by them.
+//! a BINARY_EVENT / BINARY_ACK header announces `N` attachments, and the next `N`
+//! binary frames are those attachments, which replace the placeholders
+//! `{"_placeholder":true,"num":i}` of the header's payload.
 //!
 //! Pure and clock-free: the caller feeds it what the transport received, in order.
 //! Each connection owns one [`Reassembler`]. It refuses, with a typed error and a
 //! reset to the idle state:
 //! - more attachments than [`Limits::max_attachments`], or attachments adding up
 //!   to more than [`Limits::max_attachments_size`] bytes;
-//! - placeholders out of range, duplicated, malformed, or an announced attachment
-//!   that no placeholder uses (checked when the header arrives, before any
-//!   attachment is stored);
+//! - placeholders out of range, duplicated, malformed or nested in one another, an
+//!   announced attachment no placeholder uses, JSON nested deeper than
+//!   [`Limits::max_depth`] (all checked when the header arrives, before any
+//!   attachment is held, by an allocation-free walk of the payload);
 //! - a text packet while attachments are pending, a binary frame while none is.
+//!
+//! The completed [`BinaryPacket`] keeps the payload as raw JSON plus the
+//! attachments; [`BinaryPacket::value`], [`BinaryPacket::args`] and friends build
+//! the value with the binary parts put back, when a handler asks.
 
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 
+use super::event::{ArgsSeed, read_event_name};
 use super::packet::{Packet, PacketType};
+use super::placeholders;
 use super::value::Value;
 use crate::json::depth::check_depth;
 use crate::{Error, Limits, Result, Str};
 
-/// A binary packet with its attachments put back into its payload.
-#[derive(Debug, Clone, PartialEq)]
+/// A binary packet whose attachments have all arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryPacket {
     /// BINARY_EVENT or BINARY_ACK.
     pub kind: PacketType,
@@ -29,69 +37,77 @@ pub struct BinaryPacket {
     pub nsp: Str,
     /// The ack id, if any.
     pub id: Option<u64>,
-    /// The payload array with every placeholder replaced by [`Value::Binary`].
-    pub data: Value,
+    /// The payload as received: JSON with placeholders, already checked.
+    pub data: Str,
+    /// The attachments, in placeholder order.
+    pub attachments: Vec<Bytes>,
 }
 
 impl BinaryPacket {
-    /// The event name (first element) of a BINARY_EVENT.
-    pub fn event_name(&self) -> Option<&str> {
+    /// The event name (first element) of a BINARY_EVENT, read without parsing
+    /// the rest (see [`read_event_name`]).
+    pub fn event_name(&self, limits: &Limits) -> Result<Str> {
         if self.kind != PacketType::BinaryEvent {
-            return None;
+            return Err(Error::InvalidPayload {
+                kind: self.kind,
+                offset: 0,
+                expected: "a BINARY_EVENT packet",
+            });
         }
-        self.data.as_array()?.first()?.as_str()
+        read_event_name(&self.data, limits)
     }
 
-    /// Deserialises the arguments (see [`BinaryPacket::values`]) into `T` as a
-    /// sequence (tuple, tuple struct, `Vec`); binary parts are offered as bytes
-    /// (`bytes::Bytes`, `serde_bytes::ByteBuf`) or as a sequence of `u8`
-    /// (`Vec<u8>`). Extra arguments are ignored.
-    pub fn args<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        let items = Value::Array(self.values().to_vec());
-        let seed = super::event::ArgsSeed::<T> {
+    /// The whole payload array with every placeholder replaced by
+    /// [`Value::Binary`] (a cheap `Bytes` clone of the attachment).
+    pub fn value(&self) -> Result<Value> {
+        // Depth and syntax were checked when the header arrived.
+        let mut value: Value = serde_json::from_str(self.data.as_str())?;
+        fill(&mut value, &self.attachments);
+        Ok(value)
+    }
+
+    /// The arguments as values: the payload without the event name for a
+    /// BINARY_EVENT, the whole array for a BINARY_ACK.
+    pub fn values(&self) -> Result<Vec<Value>> {
+        let skip = usize::from(self.kind == PacketType::BinaryEvent);
+        match self.value()? {
+            Value::Array(mut items) => {
+                items.drain(..skip.min(items.len()));
+                Ok(items)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Deserialises the arguments into `T` as a sequence (tuple, tuple struct,
+    /// `Vec`); binary parts are offered as bytes (`bytes::Bytes`,
+    /// `serde_bytes::ByteBuf`) or as a sequence of `u8` (`Vec<u8>`). Extra
+    /// arguments are ignored.
+    pub fn args<T: DeserializeOwned>(&self) -> Result<T> {
+        let seed = ArgsSeed::<T> {
             skip: 0,
             marker: std::marker::PhantomData,
         };
-        Ok(serde::Deserializer::deserialize_seq(items, seed)?)
+        Ok(serde::Deserializer::deserialize_seq(
+            Value::Array(self.values()?),
+            seed,
+        )?)
     }
 
     /// Deserialises the first argument into `T` (an `Option` accepts a missing one).
-    pub fn first_arg<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        match self.values().first() {
-            Some(v) => v.clone().deserialize_into(),
-            None => T::deserialize(
-                serde::de::IntoDeserializer::<serde::de::value::Error>::into_deserializer(()),
-            )
+    pub fn first_arg<T: DeserializeOwned>(&self) -> Result<T> {
+        match self.values()?.into_iter().next() {
+            Some(v) => v.deserialize_into(),
+            None => T::deserialize(serde::de::IntoDeserializer::<
+                serde::de::value::Error,
+            >::into_deserializer(()))
             .map_err(|_| Error::MissingArgument { index: 0 }),
-        }
-    }
-
-    /// Consumes the packet, returning its arguments as values.
-    pub fn into_values(self) -> Vec<Value> {
-        let skip = usize::from(self.kind == PacketType::BinaryEvent);
-        match self.data {
-            Value::Array(mut items) => {
-                items.drain(..skip.min(items.len()));
-                items
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// The arguments: the payload array without the event name for a
-    /// BINARY_EVENT, the whole array for a BINARY_ACK.
-    pub fn values(&self) -> &[Value] {
-        let items = self.data.as_array().unwrap_or(&[]);
-        if self.kind == PacketType::BinaryEvent {
-            items.get(1..).unwrap_or(&[])
-        } else {
-            items
         }
     }
 }
 
 /// What feeding the reassembler produced.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assembled {
     /// A packet without attachments, passed through unchanged (payload still lazy).
     Packet(Packet),
@@ -104,10 +120,22 @@ struct Pending {
     kind: PacketType,
     nsp: Str,
     id: Option<u64>,
-    data: Value,
+    data: Str,
     expected: usize,
     received: Vec<Bytes>,
     size: usize,
+}
+
+impl Pending {
+    fn finish(self) -> BinaryPacket {
+        BinaryPacket {
+            kind: self.kind,
+            nsp: self.nsp,
+            id: self.id,
+            data: self.data,
+            attachments: self.received,
+        }
+    }
 }
 
 /// Collects the attachments announced by binary packet headers.
@@ -138,17 +166,22 @@ impl Reassembler {
         self.pending = None;
     }
 
+    fn refuse_text(&mut self) -> Result<()> {
+        match self.pending.take() {
+            Some(p) => Err(Error::UnexpectedTextPacket {
+                pending: p.expected - p.received.len(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Feeds a decoded text packet.
     ///
     /// Non-binary packets pass through as [`Assembled::Packet`]; a binary header
     /// starts collection (`Ok(None)`), or completes at once when it announces no
     /// attachment.
     pub fn feed_packet(&mut self, packet: Packet) -> Result<Option<Assembled>> {
-        if let Some(p) = &self.pending {
-            let pending = p.expected - p.received.len();
-            self.pending = None;
-            return Err(Error::UnexpectedTextPacket { pending });
-        }
+        self.refuse_text()?;
         if !packet.kind.is_binary() {
             return Ok(Some(Assembled::Packet(packet)));
         }
@@ -157,14 +190,10 @@ impl Reassembler {
 
     /// Starts collecting for a BINARY_EVENT / BINARY_ACK header.
     ///
-    /// Parses and checks its payload now (depth, placeholders), so a bad header is
+    /// Checks its payload now (depth, syntax, placeholders), so a bad header is
     /// refused before any attachment is held.
     pub fn start(&mut self, packet: Packet) -> Result<Option<BinaryPacket>> {
-        if let Some(p) = &self.pending {
-            let pending = p.expected - p.received.len();
-            self.pending = None;
-            return Err(Error::UnexpectedTextPacket { pending });
-        }
+        self.refuse_text()?;
         if !packet.kind.is_binary() {
             return Err(Error::NotBinaryPacket { kind: packet.kind });
         }
@@ -177,27 +206,21 @@ impl Reassembler {
         }
         let data = packet
             .data
-            .as_ref()
             .ok_or(Error::MissingPayload { kind: packet.kind })?;
         check_depth(data.as_bytes(), self.limits.max_depth)?;
-        let value: Value = serde_json::from_slice(data.as_bytes())?;
-        // `expected` is bounded by the limit checked above.
-        let mut seen = vec![false; expected];
-        check_placeholders(&value, &mut seen)?;
-        if let Some(num) = seen.iter().position(|s| !s) {
-            return Err(Error::MissingPlaceholder { num });
-        }
+        placeholders::check(data.as_str(), expected)?;
         let pending = Pending {
             kind: packet.kind,
             nsp: packet.nsp,
             id: packet.id,
-            data: value,
+            data,
             expected,
+            // Bounded by the limit checked above.
             received: Vec::with_capacity(expected),
             size: 0,
         };
         if expected == 0 {
-            return Ok(Some(finish(pending)));
+            return Ok(Some(pending.finish()));
         }
         self.pending = Some(pending);
         Ok(None)
@@ -221,8 +244,7 @@ impl Reassembler {
         if p.received.len() < p.expected {
             return Ok(None);
         }
-        let done = self.pending.take().expect("pending checked above");
-        Ok(Some(finish(done)))
+        Ok(self.pending.take().map(Pending::finish))
     }
 
     /// Feeds several binary frames in order; the same as calling
@@ -243,71 +265,27 @@ impl Reassembler {
     }
 }
 
-/// What a placeholder object is, if `fields` is one: `Some(Ok(num))`,
-/// `Some(Err(..))` when it claims to be one but is malformed, `None` otherwise.
-fn placeholder_num(fields: &[(String, Value)]) -> Option<Result<u64>> {
-    let flag = fields.iter().find(|(k, _)| k == "_placeholder")?;
-    if flag.1 != Value::Bool(true) {
+/// The index of a placeholder object (`_placeholder` is `true`, `num` an integer).
+fn placeholder_num(fields: &[(String, Value)]) -> Option<usize> {
+    let (_, flag) = fields.iter().rev().find(|(k, _)| k == "_placeholder")?;
+    if *flag != Value::Bool(true) {
         return None;
     }
-    let num = fields
-        .iter()
-        .find(|(k, _)| k == "num")
-        .and_then(|(_, v)| match v {
-            Value::Number(n) => n.as_u64(),
-            _ => None,
-        });
-    Some(num.ok_or(Error::InvalidPlaceholder))
-}
-
-fn check_placeholders(value: &Value, seen: &mut [bool]) -> Result<()> {
-    match value {
-        Value::Array(items) => items.iter().try_for_each(|v| check_placeholders(v, seen)),
-        Value::Object(fields) => match placeholder_num(fields) {
-            Some(num) => {
-                let num = num?;
-                let count = seen.len();
-                let slot = usize::try_from(num)
-                    .ok()
-                    .and_then(|i| seen.get_mut(i))
-                    .ok_or(Error::PlaceholderOutOfRange { num, count })?;
-                if *slot {
-                    return Err(Error::DuplicatePlaceholder { num: num as usize });
-                }
-                *slot = true;
-                Ok(())
-            }
-            None => fields
-                .iter()
-                .try_for_each(|(_, v)| check_placeholders(v, seen)),
-        },
-        _ => Ok(()),
+    let (_, num) = fields.iter().rev().find(|(k, _)| k == "num")?;
+    match num {
+        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        _ => None,
     }
 }
 
-/// Replaces each (already validated) placeholder by its attachment.
-fn fill(value: &mut Value, attachments: &mut [Option<Bytes>]) {
+/// Replaces each placeholder (checked by `placeholders::check`) by its attachment.
+fn fill(value: &mut Value, attachments: &[Bytes]) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(|v| fill(v, attachments)),
-        Value::Object(fields) => match placeholder_num(fields) {
-            Some(Ok(num)) => {
-                let data = attachments[num as usize].take().unwrap_or_default();
-                *value = Value::Binary(data);
-            }
-            _ => fields.iter_mut().for_each(|(_, v)| fill(v, attachments)),
+        Value::Object(fields) => match placeholder_num(fields).and_then(|n| attachments.get(n)) {
+            Some(data) => *value = Value::Binary(data.clone()),
+            None => fields.iter_mut().for_each(|(_, v)| fill(v, attachments)),
         },
         _ => {}
-    }
-}
-
-fn finish(p: Pending) -> BinaryPacket {
-    let mut attachments: Vec<Option<Bytes>> = p.received.into_iter().map(Some).collect();
-    let mut data = p.data;
-    fill(&mut data, &mut attachments);
-    BinaryPacket {
-        kind: p.kind,
-        nsp: p.nsp,
-        id: p.id,
-        data,
     }
 }

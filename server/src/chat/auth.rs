@@ -210,7 +210,9 @@ impl JwtVerifier {
                 validation.set_audience(&[aud]);
                 validation.required_spec_claims.insert("aud".into());
             }
-            None => validation.validate_aud = true,
+            // No audience configured: the library's default still refuses a token that
+            // names one (it is meant for someone else).
+            None => {}
         }
         if let Some(iss) = &self.issuer {
             validation.set_issuer(&[iss]);
@@ -646,10 +648,21 @@ mod tests {
             .with_claims(Some("task-tracker".into()), Some("tt-auth".into()))
             .mint(1, Duration::hours(1), &c);
         assert_eq!(v.verify(&good), Ok(1));
-        let plain = JwtSigner::hs256(SECRET)
+        let no_aud = JwtSigner::hs256(SECRET)
             .unwrap()
+            .with_claims(None, Some("tt-auth".into()))
             .mint(1, Duration::hours(1), &c);
-        assert_eq!(v.verify(&plain), Err(AuthError::ClaimRejected("aud")));
+        assert_eq!(v.verify(&no_aud), Err(AuthError::ClaimRejected("aud")));
+        let no_iss = JwtSigner::hs256(SECRET)
+            .unwrap()
+            .with_claims(Some("task-tracker".into()), None)
+            .mint(1, Duration::hours(1), &c);
+        assert_eq!(v.verify(&no_iss), Err(AuthError::ClaimRejected("iss")));
+        let wrong_iss = JwtSigner::hs256(SECRET)
+            .unwrap()
+            .with_claims(Some("task-tracker".into()), Some("someone".into()))
+            .mint(1, Duration::hours(1), &c);
+        assert_eq!(v.verify(&wrong_iss), Err(AuthError::ClaimRejected("iss")));
         let wrong = JwtSigner::hs256(SECRET)
             .unwrap()
             .with_claims(Some("other".into()), Some("tt-auth".into()))

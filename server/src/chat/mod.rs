@@ -1,20 +1,225 @@
-//! The Task Tracker chat on the `/` namespace (spec: every event of "Event Definitions";
-//! issue 4 items 3-8 and 10).
+//! The Task Tracker chat on the Socket.IO namespace `/` (spec: every event of "Event
+//! Definitions"; issue 4 items 3-8 and 10).
 //!
-//! One module per job:
-//! - [`errors`]: the one list of client-facing error codes;
-//! - [`clock`]: the injectable wall clock;
-//! - [`auth`]: JWT verification and minting;
+//! [`Chat::install`] registers the connect middleware and one handler per client event on a
+//! [`SocketIo`] server. Every handler follows validate → authorize → store → broadcast and
+//! answers through `reply.rs` (ack `{ok: true, ...}` on success; `error`/`room:error` plus
+//! ack `{ok: false, error: {code, message}}` on failure).
+//!
+//! | client event | module | answer |
+//! | --- | --- | --- |
+//! | CONNECT with `auth.token` | [`connect`] | `auth:success {userId, userRole}` or CONNECT_ERROR `{message, data: {code}}` |
+//! | `room:join {type, id, sinceId?}` | [`rooms`] | `room:joined`, then `message:history` page(s) |
+//! | `room:leave {type, id}` | [`rooms`] | `typing:stopped` to the others if typing, `room:left` |
+//! | `message:history {roomType, roomId, cursor?, limit?}` | [`history`] | `message:history` (+ the same in the ack) |
+//! | `message:send` | [`messages`] | `message:new {message}` to the room, ack `{ok, message}` |
+//! | `message:edit` / `message:delete` | [`messages`] | `message:edited {message}` / `message:deleted {messageId, roomType, roomId}` |
+//! | `message:read {messageId}` | [`reads`] | `message:read {messageId, readBy {userId, readAt}}` (first read only) |
+//! | `typing:start` / `typing:stop` | [`typing`] | `typing:started` / `typing:stopped` to the others |
+//!
+//! Modules, one job each:
+//! - [`errors`]: the one list of client-facing error codes; [`reply`]: how outcomes reach the client;
+//! - [`auth`]: JWT verification and minting; [`connect`]: the handshake middleware;
 //! - [`policy`]: the access rules table;
 //! - [`validate`] and [`sanitize`]: payloads into typed requests, message text cleaning;
 //! - [`rate_limit`]: the per-user `message:send` token bucket;
-//! - [`typing_state`]: who is typing, with the 3-second auto-stop.
+//! - [`writer`]: the per-room writer that batches inserts and broadcasts in id order;
+//! - [`rooms`], [`history`], [`messages`], [`reads`], [`typing`]: the event families;
+//! - [`typing_state`]: who is typing, with the 3-second auto-stop;
+//! - [`clock`]: the injectable clock; [`config`]: flags and environment; [`commands`]:
+//!   `huddle token`, `huddle demo-data` and the demo quick start.
 
 pub mod auth;
 pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod connect;
 pub mod errors;
+pub mod history;
+pub mod messages;
 pub mod policy;
 pub mod rate_limit;
+pub mod reads;
+pub mod reply;
+pub mod rooms;
 pub mod sanitize;
+pub mod typing;
 pub mod typing_state;
 pub mod validate;
+pub mod writer;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use huddle_storage::Store;
+use huddle_storage::model::User;
+
+use self::auth::{JwtSettings, JwtVerifier, KeyError};
+use self::clock::SharedClock;
+use self::errors::ChatError;
+use self::rate_limit::{RateLimitSettings, SendRateLimiter};
+use self::reply::{Outcome, respond};
+use self::typing_state::{DEFAULT_TYPING_TIMEOUT, TypingTracker};
+use self::validate::Limits;
+use self::writer::{RoomWriters, WriterSettings};
+use crate::socketio::{Namespace, NamespaceError, Socket, SocketIo};
+
+/// Every setting of the chat layer (built from flags and environment by [`config`]).
+#[derive(Clone, Debug)]
+pub struct ChatSettings {
+    /// Token verification.
+    pub jwt: JwtSettings,
+    /// Content and paging limits.
+    pub limits: Limits,
+    /// The `message:send` rate limit.
+    pub rate_limit: RateLimitSettings,
+    /// Typing indicators stop after this long without a renewed start (default 3 s).
+    pub typing_timeout: Duration,
+    /// Messages can be edited or deleted for this long after their creation (default 24 h).
+    pub edit_window: chrono::Duration,
+    /// Longest catch-up on rejoin before falling back to the latest page (default 10,000).
+    pub max_catch_up_messages: usize,
+    /// The per-room writers.
+    pub writer: WriterSettings,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            jwt: JwtSettings::default(),
+            limits: Limits::default(),
+            rate_limit: RateLimitSettings::default(),
+            typing_timeout: DEFAULT_TYPING_TIMEOUT,
+            edit_window: chrono::Duration::hours(24),
+            max_catch_up_messages: 10_000,
+            writer: WriterSettings::default(),
+        }
+    }
+}
+
+/// The state of one chat socket: the authenticated user, loaded from storage at connect.
+#[derive(Clone, Debug)]
+pub struct ChatSocket {
+    /// Who is connected.
+    pub user: User,
+}
+
+/// What every handler shares.
+pub struct Ctx {
+    store: Arc<dyn Store>,
+    settings: ChatSettings,
+    rate: SendRateLimiter,
+    typing: Arc<TypingTracker>,
+    writers: RoomWriters,
+    ns: Namespace<ChatSocket>,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("settings", &self.settings)
+            .field("writers", &self.writers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the chat could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The JWT key settings are unusable.
+    #[error("JWT settings: {0}")]
+    Key(#[from] KeyError),
+    /// The namespace could not be registered.
+    #[error("namespace: {0}")]
+    Namespace(#[from] NamespaceError),
+}
+
+/// The installed chat: a handle for tests and metrics.
+#[derive(Clone, Debug)]
+pub struct Chat {
+    ctx: Arc<Ctx>,
+}
+
+impl Chat {
+    /// Registers the chat on namespace `/` of `io`, storing into `store`. `clock` must be the
+    /// clock the store stamps times with (token expiry and the rate limiter read it too).
+    pub fn install(
+        io: &SocketIo,
+        store: Arc<dyn Store>,
+        clock: SharedClock,
+        settings: ChatSettings,
+    ) -> Result<Chat, InstallError> {
+        let authenticator = Arc::new(connect::Authenticator {
+            verifier: JwtVerifier::new(&settings.jwt, clock.clone())?,
+            store: store.clone(),
+        });
+        let ns = io.namespace("/", move |request| {
+            connect::authenticate(authenticator.clone(), request)
+        })?;
+        let ctx = Arc::new(Ctx {
+            writers: RoomWriters::new(store.clone(), ns.clone(), settings.writer),
+            rate: SendRateLimiter::new(settings.rate_limit, clock),
+            typing: Arc::new(TypingTracker::new(settings.typing_timeout)),
+            store,
+            settings,
+            ns: ns.clone(),
+        });
+
+        ns.on_connect(connect::on_connect);
+        let disconnect_ctx = ctx.clone();
+        ns.on_disconnect(move |socket, reason| connect::on_disconnect(disconnect_ctx.clone(), socket, reason));
+        handle(&ns, &ctx, "room:join", rooms::join);
+        handle(&ns, &ctx, "room:leave", rooms::leave);
+        handle(&ns, &ctx, "message:history", history::request);
+        handle(&ns, &ctx, "message:send", messages::send);
+        handle(&ns, &ctx, "message:edit", messages::edit);
+        handle(&ns, &ctx, "message:delete", messages::delete);
+        handle(&ns, &ctx, "message:read", reads::read);
+        handle(&ns, &ctx, "typing:start", typing::start);
+        handle(&ns, &ctx, "typing:stop", typing::stop);
+        Ok(Chat { ctx })
+    }
+
+    /// Rooms whose writer task is running.
+    pub fn active_writers(&self) -> usize {
+        self.ctx.writers.active()
+    }
+
+    /// (room, user) pairs currently typing.
+    pub fn typing_count(&self) -> usize {
+        self.ctx.typing.len()
+    }
+
+    /// The namespace the chat runs on.
+    pub fn namespace(&self) -> &Namespace<ChatSocket> {
+        &self.ctx.ns
+    }
+}
+
+/// Registers one event handler: reads the payload (the event's first argument), runs the
+/// handler, answers (see `reply.rs`).
+fn handle<F, Fut>(ns: &Namespace<ChatSocket>, ctx: &Arc<Ctx>, event: &'static str, handler: F)
+where
+    F: Fn(Arc<Ctx>, Socket<ChatSocket>, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    let handler = Arc::new(handler);
+    ns.on(event, move |socket, received, ack| {
+        let ctx = ctx.clone();
+        let handler = handler.clone();
+        async move {
+            let outcome = match received.first_arg::<Value>() {
+                Ok(payload) => handler(ctx, socket.clone(), payload).await,
+                Err(e) => Err(ChatError::invalid(format!(
+                    "{event} takes one object argument: {e}"
+                ))
+                .into()),
+            };
+            respond(&socket, event, ack, outcome);
+        }
+    });
+}

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use governor::clock::Clock as GovernorClock;
+use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
@@ -66,7 +67,8 @@ impl GovernorClock for ChatClock {
     }
 }
 
-type Limiter = RateLimiter<UserId, DefaultKeyedStateStore<UserId>, ChatClock>;
+type Limiter =
+    RateLimiter<UserId, DefaultKeyedStateStore<UserId>, ChatClock, NoOpMiddleware<SystemTime>>;
 
 /// The per-user limiter for `message:send`.
 pub struct SendRateLimiter {

@@ -125,8 +125,17 @@ impl TypingTracker {
         generation: u64,
     ) -> impl Future<Output = bool> + Send + 'static {
         let this = Arc::clone(self);
+        // Read the deadline now, not at the first poll: a spawned task may first run later.
+        let first = self
+            .lock()
+            .entries
+            .get(&(room, user))
+            .filter(|e| e.generation == generation)
+            .map(|e| e.deadline);
         async move {
-            let mut wake = Instant::now() + this.timeout;
+            let Some(mut wake) = first else {
+                return false;
+            };
             loop {
                 tokio::time::sleep_until(wake).await;
                 match this.poll_expiry(room, user, generation, Instant::now()) {

@@ -122,13 +122,19 @@ impl EngineConfig {
             return Err(ConfigError::new("max-payload", "must be at least 16 bytes"));
         }
         if self.max_packets_per_payload == 0 {
-            return Err(ConfigError::new("max-packets-per-payload", "must be above 0"));
+            return Err(ConfigError::new(
+                "max-packets-per-payload",
+                "must be above 0",
+            ));
         }
         if self.max_sessions == 0 {
             return Err(ConfigError::new("max-sessions", "must be above 0"));
         }
         if self.outbound_queue_capacity == 0 {
-            return Err(ConfigError::new("outbound-queue-capacity", "must be above 0"));
+            return Err(ConfigError::new(
+                "outbound-queue-capacity",
+                "must be above 0",
+            ));
         }
         if self.ws_read_buffer_size < 256 {
             return Err(ConfigError::new(

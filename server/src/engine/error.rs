@@ -89,11 +89,31 @@ mod tests {
     #[tokio::test]
     async fn every_code_has_the_reference_body_and_status() {
         let cases = [
-            (ErrorCode::UnknownTransport, 400, r#"{"code":0,"message":"Transport unknown"}"#),
-            (ErrorCode::UnknownSid, 400, r#"{"code":1,"message":"Session ID unknown"}"#),
-            (ErrorCode::BadHandshakeMethod, 400, r#"{"code":2,"message":"Bad handshake method"}"#),
-            (ErrorCode::BadRequest, 400, r#"{"code":3,"message":"Bad request"}"#),
-            (ErrorCode::Forbidden, 403, r#"{"code":4,"message":"Forbidden"}"#),
+            (
+                ErrorCode::UnknownTransport,
+                400,
+                r#"{"code":0,"message":"Transport unknown"}"#,
+            ),
+            (
+                ErrorCode::UnknownSid,
+                400,
+                r#"{"code":1,"message":"Session ID unknown"}"#,
+            ),
+            (
+                ErrorCode::BadHandshakeMethod,
+                400,
+                r#"{"code":2,"message":"Bad handshake method"}"#,
+            ),
+            (
+                ErrorCode::BadRequest,
+                400,
+                r#"{"code":3,"message":"Bad request"}"#,
+            ),
+            (
+                ErrorCode::Forbidden,
+                403,
+                r#"{"code":4,"message":"Forbidden"}"#,
+            ),
             (
                 ErrorCode::UnsupportedProtocolVersion,
                 400,

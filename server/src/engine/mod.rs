@@ -138,7 +138,11 @@ impl Engine {
     }
 
     /// Serves one request to this engine's path.
-    pub async fn handle<B>(&self, req: Request<B>, remote_addr: SocketAddr) -> Response<ResponseBody>
+    pub async fn handle<B>(
+        &self,
+        req: Request<B>,
+        remote_addr: SocketAddr,
+    ) -> Response<ResponseBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -191,7 +195,11 @@ impl Engine {
     ) -> Response<ResponseBody> {
         let inner = &self.inner;
         if !inner.accepting.load(Ordering::SeqCst) {
-            return json_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Forbidden as u8, "Server shutting down");
+            return json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Forbidden as u8,
+                "Server shutting down",
+            );
         }
         // Checked before the session exists, so a bad WebSocket request costs nothing.
         let ws_accept = if transport == Transport::WebSocket {
@@ -229,9 +237,17 @@ impl Engine {
             commands: tx,
             post_busy: AtomicBool::new(false),
         });
-        if inner.table.insert(&sid, entry.clone(), inner.config.max_sessions).is_err() {
+        if inner
+            .table
+            .insert(&sid, entry.clone(), inner.config.max_sessions)
+            .is_err()
+        {
             tracing::warn!(%remote_addr, max_sessions = inner.config.max_sessions, "session limit reached: handshake refused");
-            return json_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Forbidden as u8, "Session limit reached");
+            return json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Forbidden as u8,
+                "Session limit reached",
+            );
         }
         tracing::debug!(%sid, %remote_addr, transport = transport.as_str(), "session opened");
         let handle = entry.handle();

@@ -83,7 +83,10 @@ where
         .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"))
     {
         // v4 polling bodies are text; the reference closes the session ("invalid content").
-        tracing::info!(sid, "binary polling body refused (EIO=4 sends text): closing");
+        tracing::info!(
+            sid,
+            "binary polling body refused (EIO=4 sends text): closing"
+        );
         entry.shared.request_close(CloseReason::TransportError);
         return error_response(ErrorCode::BadRequest);
     }
@@ -92,7 +95,10 @@ where
     let collected = timeout(patience, Limited::new(req.into_body(), max).collect()).await;
     let body = match collected {
         Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Ok(Err(e))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             return too_large(entry, sid, max as u64 + 1, max);
         }
         Ok(Err(e)) => {

@@ -166,8 +166,14 @@ mod tests {
     #[test]
     fn error_codes_in_reference_order() {
         // transport first, even before the protocol version
-        assert_eq!(code(Method::GET, "EIO=4", false), ErrorCode::UnknownTransport);
-        assert_eq!(code(Method::GET, "transport=abc", false), ErrorCode::UnknownTransport);
+        assert_eq!(
+            code(Method::GET, "EIO=4", false),
+            ErrorCode::UnknownTransport
+        );
+        assert_eq!(
+            code(Method::GET, "transport=abc", false),
+            ErrorCode::UnknownTransport
+        );
         // then the handshake method
         assert_eq!(
             code(Method::POST, "EIO=4&transport=polling", false),

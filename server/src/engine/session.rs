@@ -14,6 +14,7 @@
 //! frame is lost or sent twice across the switch.
 
 use std::future::poll_fn;
+use std::io::ErrorKind;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -25,6 +26,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -41,8 +43,9 @@ pub(crate) enum Command {
     Poll(oneshot::Sender<PollReply>),
     /// A long-polling POST body to decode and deliver.
     Post(Bytes, oneshot::Sender<Result<(), ErrorCode>>),
-    /// A WebSocket opened with this session's `sid` (an upgrade attempt).
-    Upgrade(WsStream),
+    /// A WebSocket opened with this session's `sid` (an upgrade attempt). Boxed: the
+    /// channel's storage is sized by its largest command, and every session has one.
+    Upgrade(Box<WsStream>),
 }
 
 /// The answer to a long-polling GET.
@@ -92,9 +95,9 @@ impl End {
     /// A close asked for through the handle (application, engine, HTTP side).
     fn requested(reason: CloseReason) -> Self {
         let kind = match reason {
-            CloseReason::ForcedClose | CloseReason::ConnectTimeout | CloseReason::ServerShutdown => {
-                EndKind::Drain
-            }
+            CloseReason::ForcedClose
+            | CloseReason::ConnectTimeout
+            | CloseReason::ServerShutdown => EndKind::Drain,
             _ => EndKind::Close,
         };
         End { reason, kind }
@@ -159,7 +162,7 @@ impl Session {
     /// Runs the session to its end.
     pub(crate) async fn run(mut self, initial: Initial) {
         if let Initial::WebSocket(on_upgrade) = initial {
-            match self.accept_websocket(on_upgrade).await {
+            match accept_websocket(&self.engine, self.handle.sid(), on_upgrade).await {
                 Some(ws) => self.ws = Some(WsConn::new(ws)),
                 None => {
                     // Never opened: nobody was told about it, so no on_close either.
@@ -173,27 +176,6 @@ impl Session {
         let end = self.serve().await;
         self.close(end).await;
         self.finish(end.reason);
-    }
-
-    async fn accept_websocket(&self, on_upgrade: OnUpgrade) -> Option<WsStream> {
-        match timeout(self.engine.config.upgrade_timeout, on_upgrade).await {
-            Ok(Ok(upgraded)) => Some(
-                WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(self.engine.ws_config),
-                )
-                .await,
-            ),
-            Ok(Err(e)) => {
-                tracing::debug!(sid = self.sid(), error = %e, "websocket upgrade failed");
-                None
-            }
-            Err(_) => {
-                tracing::debug!(sid = self.sid(), "websocket upgrade timed out");
-                None
-            }
-        }
     }
 
     fn next_deadline(&self) -> Instant {
@@ -255,7 +237,10 @@ impl Session {
                 }
                 Step::GetGone => {
                     // The reference closes the session: "poll connection closed prematurely".
-                    tracing::debug!(sid = self.sid(), "pending poll request closed by the client");
+                    tracing::debug!(
+                        sid = self.sid(),
+                        "pending poll request closed by the client"
+                    );
                     self.pending_get = None;
                     Some(End::new(CloseReason::TransportError, EndKind::Gone))
                 }
@@ -356,7 +341,7 @@ impl Session {
                 end
             }
             Command::Upgrade(ws) => {
-                let mut ws = WsConn::new(ws);
+                let mut ws = WsConn::new(*ws);
                 if self.transport != Transport::Polling || self.candidate.is_some() {
                     tracing::debug!(sid = self.sid(), "second upgrade attempt refused");
                     ws.push_close(CloseCode::Policy, "");
@@ -390,7 +375,10 @@ impl Session {
             }
             Packet::Close => Some(End::new(CloseReason::TransportClose, EndKind::ClientClosed)),
             Packet::Ping(_) => {
-                tracing::info!(sid = self.sid(), "client ping on v4 (invalid heartbeat direction): closing");
+                tracing::info!(
+                    sid = self.sid(),
+                    "client ping on v4 (invalid heartbeat direction): closing"
+                );
                 Some(End::new(CloseReason::TransportError, EndKind::Close))
             }
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => None,
@@ -415,9 +403,7 @@ impl Session {
                 Some(packet) => self.on_packet(packet, now),
                 None => Some(End::new(CloseReason::ParseError, EndKind::Close)),
             },
-            WsEvent::Message(Message::Binary(data)) => {
-                self.on_packet(Packet::binary(data), now)
-            }
+            WsEvent::Message(Message::Binary(data)) => self.on_packet(Packet::binary(data), now),
             WsEvent::Message(Message::Close(_)) => {
                 Some(End::new(CloseReason::TransportClose, EndKind::ClientClosed))
             }
@@ -428,7 +414,22 @@ impl Session {
                 tracing::info!(sid = self.sid(), error = %e, "websocket message over maxPayload: closing");
                 Some(End::new(CloseReason::TransportError, EndKind::TooBig))
             }
-            WsEvent::Error(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+            // The peer went away, with or without the closing handshake: as the
+            // reference, that is the client closing the transport.
+            WsEvent::Error(
+                WsError::ConnectionClosed
+                | WsError::AlreadyClosed
+                | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+            ) => Some(End::new(CloseReason::TransportClose, EndKind::Gone)),
+            WsEvent::Error(WsError::Io(e))
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                        | ErrorKind::BrokenPipe
+                        | ErrorKind::UnexpectedEof
+                ) =>
+            {
                 Some(End::new(CloseReason::TransportClose, EndKind::Gone))
             }
             WsEvent::Error(e) => {
@@ -517,7 +518,9 @@ impl Session {
             Some(mut ws) => {
                 match end.kind {
                     EndKind::Gone => return,
-                    EndKind::ClientClosed => {}
+                    // After a `1` packet, close the WebSocket too; after a close frame,
+                    // tungstenite has already answered and this is a no-op.
+                    EndKind::ClientClosed => ws.push_close(CloseCode::Normal, ""),
                     EndKind::TooBig => ws.push_close(CloseCode::Size, "message too big"),
                     EndKind::Close | EndKind::Drain => {
                         for message in frames.into_iter().filter_map(frame_message) {
@@ -527,7 +530,15 @@ impl Session {
                         ws.push_close(CloseCode::Normal, "");
                     }
                 }
-                let _ = timeout_at(deadline, ws.finish()).await;
+                // The last frames and the close go out now; the peer's close reply is
+                // awaited in the background so the session ends without waiting on a
+                // client that may be gone.
+                // A client that overflowed its queue is not reading: do not wait on it.
+                if end.reason == CloseReason::OutboundOverflow {
+                    self.linger(ws);
+                } else if let Ok(Ok(())) = timeout_at(deadline, ws.flush()).await {
+                    self.linger(ws);
+                }
             }
             None => self.close_polling(end, frames, deadline).await,
         }
@@ -548,8 +559,14 @@ impl Session {
                     let _ = tx.send(PollReply::Payload(body));
                     return;
                 }
-                // No GET to answer: give the client until the deadline to come back
-                // for its close packet (a polling client normally does at once).
+                // No GET to answer. After an error the client is gone or broken, and at
+                // shutdown it reconnects anyway: end now. An orderly close from the
+                // application carries frames the client must see (a Socket.IO
+                // DISCONNECT): give it until the deadline to come back for them (a
+                // polling client normally does at once).
+                if end.kind != EndKind::Drain || end.reason == CloseReason::ServerShutdown {
+                    return;
+                }
                 while let Ok(Some(command)) = timeout_at(deadline, self.commands.recv()).await {
                     match command {
                         Command::Poll(tx) => {
@@ -561,7 +578,7 @@ impl Session {
                             let _ = tx.send(Ok(()));
                         }
                         Command::Upgrade(ws) => {
-                            let mut ws = WsConn::new(ws);
+                            let mut ws = WsConn::new(*ws);
                             ws.push_close(CloseCode::Away, "");
                             self.linger(ws);
                         }
@@ -594,6 +611,31 @@ impl Session {
         }
         tracing::debug!(sid = self.sid(), reason = %reason, "session closed");
         self.engine.handler.on_close(&self.handle, reason);
+    }
+}
+
+async fn accept_websocket(
+    engine: &EngineInner,
+    sid: &str,
+    on_upgrade: OnUpgrade,
+) -> Option<WsStream> {
+    match timeout(engine.config.upgrade_timeout, on_upgrade).await {
+        Ok(Ok(upgraded)) => Some(
+            WebSocketStream::from_raw_socket(
+                TokioIo::new(upgraded),
+                Role::Server,
+                Some(engine.ws_config),
+            )
+            .await,
+        ),
+        Ok(Err(e)) => {
+            tracing::debug!(sid, error = %e, "websocket upgrade failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(sid, "websocket upgrade timed out");
+            None
+        }
     }
 }
 

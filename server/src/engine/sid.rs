@@ -21,7 +21,10 @@ mod tests {
         let a = generate().unwrap();
         let b = generate().unwrap();
         assert_eq!(a.len(), 20);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
         assert_ne!(a, b);
     }
 }

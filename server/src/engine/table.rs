@@ -16,8 +16,8 @@ use super::session::Command;
 
 /// One open session as the HTTP side sees it.
 pub(crate) struct Entry {
-    pub(crate) shared: Arc<SessionShared>,
-    pub(crate) commands: mpsc::Sender<Command>,
+    pub(super) shared: Arc<SessionShared>,
+    pub(super) commands: mpsc::Sender<Command>,
     /// A polling POST is being read: the reference refuses overlapping POSTs.
     pub(crate) post_busy: AtomicBool,
 }

@@ -75,7 +75,7 @@ pub(super) fn upgrade<B>(
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))
                 .await;
         // If the session ended meanwhile, the WebSocket is dropped (the TCP connection closes).
-        let _ = entry.commands.send(Command::Upgrade(ws)).await;
+        let _ = entry.commands.send(Command::Upgrade(Box::new(ws))).await;
     });
     switching_protocols(&accept)
 }

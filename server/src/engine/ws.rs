@@ -105,8 +105,8 @@ impl WsConn {
         outbox: Option<&SessionShared>,
     ) -> Result<(), WsError> {
         loop {
-            let more = !self.local.is_empty()
-                || outbox.is_some_and(|o| !o.lock().frames.is_empty());
+            let more =
+                !self.local.is_empty() || outbox.is_some_and(|o| !o.lock().frames.is_empty());
             if !more {
                 break;
             }
@@ -137,6 +137,19 @@ impl WsConn {
             }
         }
         Ok(())
+    }
+
+    /// Sends what is queued locally (without reading).
+    pub(crate) async fn flush(&mut self) -> Result<(), WsError> {
+        std::future::poll_fn(|cx| {
+            self.poll_write(cx, None)?;
+            if self.local.is_empty() && !self.dirty {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
     }
 
     /// Sends what is queued locally, then waits for the peer to end the connection

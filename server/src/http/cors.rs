@@ -172,9 +172,15 @@ mod tests {
             cors.check(&with_origin("https://APP.example.com")),
             OriginCheck::Allowed(_)
         ));
-        assert_eq!(cors.check(&with_origin("https://evil.example.com")), OriginCheck::Denied);
+        assert_eq!(
+            cors.check(&with_origin("https://evil.example.com")),
+            OriginCheck::Denied
+        );
         let any = Cors::new(AllowedOrigins::Any);
-        assert!(matches!(any.check(&with_origin("null")), OriginCheck::Allowed(_)));
+        assert!(matches!(
+            any.check(&with_origin("null")),
+            OriginCheck::Allowed(_)
+        ));
     }
 
     #[test]
@@ -188,7 +194,10 @@ mod tests {
         let res = Cors::preflight(&origin, &req);
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let h = res.headers();
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://app.example.com");
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://app.example.com"
+        );
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_HEADERS], "content-type");
         assert_eq!(h[header::ACCESS_CONTROL_ALLOW_METHODS], "GET,POST,OPTIONS");

@@ -64,7 +64,11 @@ pub struct Server {
 
 impl Server {
     /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
-    pub async fn bind(addr: SocketAddr, router: Router, config: HttpConfig) -> std::io::Result<Self> {
+    pub async fn bind(
+        addr: SocketAddr,
+        router: Router,
+        config: HttpConfig,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         Ok(Server {
             listener,

@@ -91,7 +91,10 @@ impl Router {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
         }
         let (status, body) = if self.inner.draining.load(Ordering::SeqCst) {
-            (StatusCode::SERVICE_UNAVAILABLE, r#"{"status":"shutting down"}"#)
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"status":"shutting down"}"#,
+            )
         } else {
             (StatusCode::OK, r#"{"status":"ok"}"#)
         };

@@ -134,6 +134,7 @@ impl PendingAcks {
     }
 
     /// Number of acks awaiting a reply.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().waiting.len()
     }
@@ -141,8 +142,8 @@ impl PendingAcks {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::payload::Body;
+    use super::*;
     use huddle_protocol::socketio::decode;
     use huddle_protocol::{Limits, Str};
 

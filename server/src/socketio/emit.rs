@@ -8,12 +8,12 @@
 //! packets); the engine queues the frames of one packet atomically.
 
 use bytes::BytesMut;
+use huddle_protocol::Error as ProtocolError;
 use huddle_protocol::engine::write_message_prefix;
 use huddle_protocol::socketio::{
     Attachments, encode_ack, encode_connect_error, encode_connect_sid, encode_disconnect,
     encode_event, is_reserved_event,
 };
-use huddle_protocol::Error as ProtocolError;
 use serde::Serialize;
 
 use crate::engine::{Frame, SendError};
@@ -110,8 +110,8 @@ pub(crate) fn disconnect(nsp: &str) -> Result<Frame, EmitError> {
 mod tests {
     use super::*;
     use bytes::Bytes;
-    use huddle_protocol::Value;
     use huddle_protocol::socketio::Spread;
+    use huddle_protocol::socketio::Value;
 
     fn text(frame: &Frame) -> &[u8] {
         match frame {

@@ -8,8 +8,8 @@
 //! [`Event::args`] for a tuple of typed arguments, [`Event::first_arg`] for the usual
 //! single payload object, [`Event::values`] for handlers that forward what they got.
 
-use huddle_protocol::socketio::{BinaryPacket, Packet};
-use huddle_protocol::{Error as ProtocolError, Limits, Str, Value};
+use huddle_protocol::socketio::{BinaryPacket, Packet, Value};
+use huddle_protocol::{Error as ProtocolError, Limits, Str};
 use serde::de::DeserializeOwned;
 
 /// The arguments of one received EVENT or ACK, plain or binary.
@@ -29,27 +29,21 @@ impl Body {
     fn args<T: DeserializeOwned>(&self, limits: &Limits) -> Result<T, ProtocolError> {
         match self {
             Body::Text(packet) => packet.args(limits),
-            Body::Binary(packet) => Value::Array(packet.args().to_vec()).deserialize_into(),
+            Body::Binary(packet) => packet.args(),
         }
     }
 
     fn first_arg<T: DeserializeOwned>(&self, limits: &Limits) -> Result<T, ProtocolError> {
         match self {
             Body::Text(packet) => packet.first_arg(limits),
-            Body::Binary(packet) => match packet.args().first() {
-                Some(first) => first.clone().deserialize_into(),
-                // No argument: only a type that accepts nothing (an Option) fits.
-                None => Value::Null
-                    .deserialize_into()
-                    .map_err(|_| ProtocolError::MissingArgument { index: 0 }),
-            },
+            Body::Binary(packet) => packet.first_arg(),
         }
     }
 
     fn values(&self, limits: &Limits) -> Result<Vec<Value>, ProtocolError> {
         match self {
             Body::Text(packet) => packet.args(limits),
-            Body::Binary(packet) => Ok(packet.args().to_vec()),
+            Body::Binary(packet) => packet.values(),
         }
     }
 }
@@ -82,8 +76,8 @@ impl Event {
     /// All arguments as `T`, which receives them as a sequence: a tuple such as
     /// `(String, u32)`, a tuple struct or a `Vec`. Extra arguments are ignored, as a
     /// JavaScript handler ignores them. Binary parts are offered as bytes (read them
-    /// into a [`Value`], a `serde_bytes::ByteBuf`, or `bytes::Bytes` with its `serde`
-    /// feature).
+    /// into a [`Value`], a `Vec<u8>`, a `serde_bytes::ByteBuf`, or `bytes::Bytes`
+    /// with its `serde` feature).
     pub fn args<T: DeserializeOwned>(&self) -> Result<T, ProtocolError> {
         self.body.args(&self.limits)
     }
@@ -204,7 +198,9 @@ mod tests {
         let limits = Limits::default();
         let mut reassembler = Reassembler::new(limits);
         let header = decode(
-            Str::from_static(r#"51-["upload",{"name":"a.bin","data":{"_placeholder":true,"num":0}}]"#),
+            Str::from_static(
+                r#"51-["upload",{"name":"a.bin","data":{"_placeholder":true,"num":0}}]"#,
+            ),
             &limits,
         )
         .unwrap();
@@ -213,11 +209,7 @@ mod tests {
             .feed_attachment(Bytes::from_static(&[1, 2, 3]))
             .unwrap()
             .unwrap();
-        let event = Event::new(
-            Str::from("upload"),
-            Body::Binary(packet),
-            Limits::default(),
-        );
+        let event = Event::new(Str::from("upload"), Body::Binary(packet), Limits::default());
         assert!(event.has_binary());
         #[derive(serde::Deserialize)]
         struct Upload {

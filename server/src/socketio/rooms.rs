@@ -158,6 +158,7 @@ impl<T: Clone> RoomIndex<T> {
     }
 
     /// Number of sockets in `room`.
+    #[cfg(test)]
     pub(crate) fn room_len(&self, room: &str) -> usize {
         self.lock().rooms.get(room).map_or(0, HashSet::len)
     }
@@ -181,7 +182,8 @@ impl<T: Clone> RoomIndex<T> {
     pub(crate) fn select(&self, selection: &Selection) -> Vec<T> {
         let index = self.lock();
         // A socket's own room is in its room set, so excepting a socket id works too.
-        let excluded = |member: &Member<T>| selection.except.iter().any(|r| member.rooms.contains(r));
+        let excluded =
+            |member: &Member<T>| selection.except.iter().any(|r| member.rooms.contains(r));
         if selection.rooms.is_empty() {
             return index
                 .members
@@ -191,7 +193,7 @@ impl<T: Clone> RoomIndex<T> {
                 .collect();
         }
         let mut out = Vec::new();
-        let mut push = |sid: &Name, out: &mut Vec<T>| {
+        let push = |sid: &Name, out: &mut Vec<T>| {
             if let Some(member) = index.members.get(sid)
                 && !excluded(member)
             {
@@ -268,7 +270,10 @@ mod tests {
         assert_eq!(index.room_len("r"), 2);
         assert!(index.contains("a", "r"));
         assert!(!index.contains("c", "r"));
-        assert_eq!(sorted(index.select(&selection(&["r"], &[]))), vec!["a", "b"]);
+        assert_eq!(
+            sorted(index.select(&selection(&["r"], &[]))),
+            vec!["a", "b"]
+        );
         assert!(index.leave("a", "r"));
         assert!(!index.leave("a", "r"), "leaving twice reports false");
         assert_eq!(index.select(&selection(&["r"], &[])), vec!["b"]);
@@ -291,7 +296,10 @@ mod tests {
             vec!["b", "c"]
         );
         // Everyone in the namespace but one.
-        assert_eq!(sorted(index.select(&selection(&[], &["c"]))), vec!["a", "b"]);
+        assert_eq!(
+            sorted(index.select(&selection(&[], &["c"]))),
+            vec!["a", "b"]
+        );
     }
 
     #[test]

@@ -14,15 +14,18 @@ use crate::seed::{Dataset, FixtureSpec};
 
 pub(super) async fn get_user(conn: &mut Conn, id: UserId) -> Result<Option<User>, StoreError> {
     let row = conn
-        .exec_first("SELECT id, first_name, last_name, role FROM users WHERE id = ?", (id,))
+        .exec_first(
+            "SELECT id, first_name, last_name, role FROM users WHERE id = ?",
+            (id,),
+        )
         .await
         .map_err(map)?;
     row.map(user_from_row).transpose()
 }
 
-// One round trip per check. Each EXISTS is one lookup in an index that starts with
-// the column it filters on: project_access's primary key, tasks' (assignee_id,
-// project_id) and (assignee_id, study_id).
+// One round trip per check. Each EXISTS is one lookup on a full index prefix:
+// project_access's primary key (project_id, user_id), tasks' (project_id,
+// assignee_id) and (study_id, project_id, assignee_id).
 const PROJECT_FACTS: &str = "SELECT p.id, p.created_by, \
      EXISTS(SELECT 1 FROM project_access a WHERE a.project_id = p.id AND a.user_id = ?), \
      EXISTS(SELECT 1 FROM tasks t WHERE t.assignee_id = ? AND t.project_id = p.id), \
@@ -32,7 +35,8 @@ const PROJECT_FACTS: &str = "SELECT p.id, p.created_by, \
 const STUDY_FACTS: &str = "SELECT p.id, p.created_by, \
      EXISTS(SELECT 1 FROM project_access a WHERE a.project_id = p.id AND a.user_id = ?), \
      EXISTS(SELECT 1 FROM tasks t WHERE t.assignee_id = ? AND t.project_id = p.id), \
-     EXISTS(SELECT 1 FROM tasks t WHERE t.assignee_id = ? AND t.study_id = s.id) \
+     EXISTS(SELECT 1 FROM tasks t \
+            WHERE t.study_id = s.id AND t.project_id = p.id AND t.assignee_id = ?) \
      FROM studies s JOIN projects p ON p.id = s.project_id WHERE s.id = ?";
 
 pub(super) async fn room_access(
@@ -41,7 +45,10 @@ pub(super) async fn room_access(
     room: RoomRef,
 ) -> Result<Option<RoomAccessFacts>, StoreError> {
     let row = match room.kind {
-        RoomType::Project => conn.exec_first(PROJECT_FACTS, (user_id, user_id, room.id)).await,
+        RoomType::Project => {
+            conn.exec_first(PROJECT_FACTS, (user_id, user_id, room.id))
+                .await
+        }
         RoomType::Study => {
             conn.exec_first(STUDY_FACTS, (user_id, user_id, user_id, room.id))
                 .await
@@ -63,7 +70,9 @@ pub(super) async fn room_access(
 
 fn dataset_error(e: mysql_async::Error) -> StoreError {
     if server_code(&e) == Some(ER_NO_REFERENCED_ROW) {
-        StoreError::Invalid(format!("dataset: a row refers to something that does not exist ({e})"))
+        StoreError::Invalid(format!(
+            "dataset: a row refers to something that does not exist ({e})"
+        ))
     } else {
         map(e)
     }
@@ -73,7 +82,10 @@ fn dataset_error(e: mysql_async::Error) -> StoreError {
 /// that exist as they are (unlike `INSERT IGNORE`, it still reports broken
 /// references).
 pub(super) async fn load_dataset(conn: &mut Conn, data: &Dataset) -> Result<(), StoreError> {
-    let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(map)?;
+    let mut tx = conn
+        .start_transaction(TxOpts::default())
+        .await
+        .map_err(map)?;
     if !data.users.is_empty() {
         tx.exec_batch(
             "INSERT INTO users (id, first_name, last_name, role) VALUES (?, ?, ?, ?) \
@@ -141,7 +153,8 @@ fn fixture_error(e: mysql_async::Error) -> StoreError {
 }
 
 /// Generates the fixture inside MariaDB from its SEQUENCE engine (`seq_1_to_N`), so
-/// millions of task rows never cross the connection. Idempotent: existing users
+/// millions of task rows never cross the connection. Rows are generated in
+/// (project, user) order, which appends to both task lookup indexes. Idempotent: existing users
 /// and projects are kept, and a task is only added where the user has none in that
 /// project. Each statement commits on its own and is bounded by `statement_timeout`.
 pub(super) async fn load_fixture(
@@ -174,14 +187,16 @@ pub(super) async fn load_fixture(
              SELECT p.seq, NULL, u.seq, '{title}' \
              FROM seq_{first}_to_{last} p JOIN seq_1_to_{users} u \
              WHERE NOT EXISTS (SELECT 1 FROM tasks t \
-                               WHERE t.assignee_id = u.seq AND t.project_id = p.seq)",
+                               WHERE t.project_id = p.seq AND t.assignee_id = u.seq)",
             title = FixtureSpec::TASK_TITLE
         ));
         first = last + 1;
     }
     for statement in statements {
         within(statement_timeout, async {
-            conn.query_drop(statement.as_str()).await.map_err(fixture_error)
+            conn.query_drop(statement.as_str())
+                .await
+                .map_err(fixture_error)
         })
         .await?;
     }

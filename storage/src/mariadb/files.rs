@@ -9,7 +9,11 @@ use super::rows::{FILE_COLUMNS, db_time, file_from_row, room_from};
 use crate::error::{Entity, StoreError};
 use crate::model::{FileId, FileRecord, NewFile, RoomRef};
 
-pub(super) async fn insert(conn: &mut Conn, file: NewFile, now: DateTime<Utc>) -> Result<FileRecord, StoreError> {
+pub(super) async fn insert(
+    conn: &mut Conn,
+    file: NewFile,
+    now: DateTime<Utc>,
+) -> Result<FileRecord, StoreError> {
     let id: Option<FileId> = conn
         .exec_first(
             "INSERT INTO files (uploader_id, file_name, file_size, mime_type, storage_key, \
@@ -43,7 +47,10 @@ pub(super) async fn insert(conn: &mut Conn, file: NewFile, now: DateTime<Utc>) -
 
 pub(super) async fn get(conn: &mut Conn, id: FileId) -> Result<Option<FileRecord>, StoreError> {
     let row: Option<Row> = conn
-        .exec_first(format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?"), (id,))
+        .exec_first(
+            format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?"),
+            (id,),
+        )
         .await
         .map_err(map)?;
     row.map(file_from_row).transpose()
@@ -75,7 +82,9 @@ pub(super) async fn rooms(conn: &mut Conn, id: FileId) -> Result<Vec<RoomRef>, S
         )
         .await
         .map_err(map)?;
-    rows.into_iter().map(|mut row| room_from(&mut row, 0, 1)).collect()
+    rows.into_iter()
+        .map(|mut row| room_from(&mut row, 0, 1))
+        .collect()
 }
 
 pub(super) async fn unattached_before(

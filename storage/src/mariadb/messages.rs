@@ -9,12 +9,15 @@ use mysql_async::{Conn, Row, TxOpts, Value};
 
 use super::MariaDbStore;
 use super::errors::{ER_DUP_ENTRY, ER_LOCK_DEADLOCK, ER_NO_REFERENCED_ROW, map, server_code};
-use super::rows::{MESSAGE_COLUMNS, MESSAGE_FROM, db_time, id_list, message_from_row, placeholders, take};
+use super::rows::{
+    MESSAGE_COLUMNS, MESSAGE_FROM, db_time, id_list, message_from_row, placeholders, take,
+};
 use crate::error::{Entity, StoreError};
 use crate::model::{
     FileMetadata, HistoryCursor, HistoryPage, InsertOutcome, MarkRead, Message, MessageId,
     MessageRecord, NewMessage, ReadReceipt, Rejection, RoomRef, UserId, UserSummary,
 };
+use crate::store::Store;
 
 /// Rows per `INSERT` statement; a bigger batch takes several statements in the same
 /// transaction. Each row count is one prepared statement per connection.
@@ -28,7 +31,10 @@ const INSERT_ATTEMPTS: u32 = 3;
 type Loaded = (MessageRecord, UserSummary);
 
 /// Rows of [`MESSAGE_COLUMNS`] for the given ids.
-async fn load_records<Q: Queryable>(q: &mut Q, ids: &[MessageId]) -> Result<HashMap<MessageId, Loaded>, StoreError> {
+async fn load_records<Q: Queryable>(
+    q: &mut Q,
+    ids: &[MessageId],
+) -> Result<HashMap<MessageId, Loaded>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -46,7 +52,10 @@ async fn load_records<Q: Queryable>(q: &mut Q, ids: &[MessageId]) -> Result<Hash
 
 /// Attaches parents to loaded rows (fetching the parents not among them) and builds
 /// the served messages, in the input order.
-async fn with_parents<Q: Queryable>(q: &mut Q, loaded: Vec<Loaded>) -> Result<Vec<Message>, StoreError> {
+async fn with_parents<Q: Queryable>(
+    q: &mut Q,
+    loaded: Vec<Loaded>,
+) -> Result<Vec<Message>, StoreError> {
     let known: HashMap<MessageId, &Loaded> = loaded.iter().map(|l| (l.0.id, l)).collect();
     let mut missing: Vec<MessageId> = loaded
         .iter()
@@ -72,7 +81,10 @@ async fn with_parents<Q: Queryable>(q: &mut Q, loaded: Vec<Loaded>) -> Result<Ve
 }
 
 /// Messages by id, with relations.
-pub(super) async fn load<Q: Queryable>(q: &mut Q, ids: &[MessageId]) -> Result<HashMap<MessageId, Message>, StoreError> {
+pub(super) async fn load<Q: Queryable>(
+    q: &mut Q,
+    ids: &[MessageId],
+) -> Result<HashMap<MessageId, Message>, StoreError> {
     let loaded = load_records(q, ids).await?.into_values().collect();
     Ok(with_parents(q, loaded)
         .await?
@@ -91,15 +103,21 @@ pub(super) async fn history(
     // row more than the page to learn whether there is more.
     let (sql, bound) = match cursor {
         HistoryCursor::Latest => (
-            format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.room_type = ? AND m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"),
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.room_type = ? AND m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+            ),
             u64::MAX,
         ),
         HistoryCursor::Before(before) => (
-            format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.room_type = ? AND m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"),
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.room_type = ? AND m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+            ),
             before,
         ),
         HistoryCursor::After(after) => (
-            format!("SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.room_type = ? AND m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?"),
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.room_type = ? AND m.room_id = ? AND m.id > ? ORDER BY m.id ASC LIMIT ?"
+            ),
             after,
         ),
     };
@@ -107,7 +125,10 @@ pub(super) async fn history(
         .exec(sql, (room.kind.as_str(), room.id, bound, limit as u64 + 1))
         .await
         .map_err(map)?;
-    let mut loaded = rows.into_iter().map(message_from_row).collect::<Result<Vec<_>, _>>()?;
+    let mut loaded = rows
+        .into_iter()
+        .map(message_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     if !matches!(cursor, HistoryCursor::After(_)) {
         loaded.reverse();
     }
@@ -133,7 +154,10 @@ enum Attempt {
     Retry(mysql_async::Error),
 }
 
-pub(super) async fn insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Vec<InsertOutcome>, StoreError> {
+pub(super) async fn insert(
+    store: &MariaDbStore,
+    batch: &[NewMessage],
+) -> Result<Vec<InsertOutcome>, StoreError> {
     let mut attempt = 1;
     loop {
         match try_insert(store, batch).await? {
@@ -168,10 +192,20 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
     let now = store.now();
     let max_content = store.options().max_content_bytes;
     let mut conn = store.inner.pool.get_conn().await.map_err(map)?;
-    let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(map)?;
+    let mut tx = conn
+        .start_transaction(TxOpts::default())
+        .await
+        .map_err(map)?;
 
-    let shapes: Vec<Result<(), Rejection>> = batch.iter().map(|m| m.check_shape(max_content)).collect();
-    let shaped = || batch.iter().zip(&shapes).filter(|(_, s)| s.is_ok()).map(|(m, _)| m);
+    let shapes: Vec<Result<(), Rejection>> =
+        batch.iter().map(|m| m.check_shape(max_content)).collect();
+    let shaped = || {
+        batch
+            .iter()
+            .zip(&shapes)
+            .filter(|(_, s)| s.is_ok())
+            .map(|(m, _)| m)
+    };
 
     // Keys sent before. The OR of equalities is a union of lookups in the unique
     // (sender_id, client_message_id) index.
@@ -182,7 +216,12 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
         let params: Vec<Value> = keyed
             .iter()
             .flat_map(|m| {
-                let key = m.client_message_id.as_deref().unwrap_or_default().as_bytes().to_vec();
+                let key = m
+                    .client_message_id
+                    .as_deref()
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec();
                 [Value::from(m.sender_id), Value::Bytes(key)]
             })
             .collect();
@@ -193,7 +232,10 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
             )
             .await
         );
-        stored_keys = rows.into_iter().map(|(id, sender, key)| ((sender, key), id)).collect();
+        stored_keys = rows
+            .into_iter()
+            .map(|(id, sender, key)| ((sender, key), id))
+            .collect();
     }
 
     let mut sender_ids: Vec<UserId> = shaped().map(|m| m.sender_id).collect();
@@ -210,7 +252,16 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
         );
         senders = rows
             .into_iter()
-            .map(|(id, first_name, last_name)| (id, UserSummary { id, first_name, last_name }))
+            .map(|(id, first_name, last_name)| {
+                (
+                    id,
+                    UserSummary {
+                        id,
+                        first_name,
+                        last_name,
+                    },
+                )
+            })
             .collect();
     }
 
@@ -228,7 +279,17 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
         );
         files = rows
             .into_iter()
-            .map(|(id, file_name, file_size, mime_type)| (id, FileMetadata { id, file_name, file_size, mime_type }))
+            .map(|(id, file_name, file_size, mime_type)| {
+                (
+                    id,
+                    FileMetadata {
+                        id,
+                        file_name,
+                        file_size,
+                        mime_type,
+                    },
+                )
+            })
             .collect();
     }
 
@@ -256,10 +317,10 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
                 Some(id) => Some(files.get(&id).cloned().ok_or(Rejection::UnknownFile(id))?),
                 None => None,
             };
-            if let Some(parent) = new.reply_to_id {
-                if parents.get(&parent).is_none_or(|(p, _)| p.room != new.room) {
-                    return Err(Rejection::ReplyNotInRoom(parent));
-                }
+            if let Some(parent) = new.reply_to_id
+                && parents.get(&parent).is_none_or(|(p, _)| p.room != new.room)
+            {
+                return Err(Rejection::ReplyNotInRoom(parent));
             }
             Ok(Plan::Store(file))
         })()
@@ -281,7 +342,10 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
         .collect();
     let mut new_ids: Vec<MessageId> = Vec::with_capacity(to_store.len());
     for chunk in chunks(&to_store) {
-        let params: Vec<Value> = chunk.iter().flat_map(|(_, m, file)| row_params(m, file, now)).collect();
+        let params: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(_, m, file)| row_params(m, file, now))
+            .collect();
         let ids: Vec<MessageId> = or_retry!(
             tx.exec(
                 format!(
@@ -353,12 +417,11 @@ async fn try_insert(store: &MariaDbStore, batch: &[NewMessage]) -> Result<Attemp
             Plan::Rejected(r) => InsertOutcome::Rejected(r),
             Plan::Store(_) => InsertOutcome::Created(take_created(&created, index)?),
             Plan::SameAsInput(first) => InsertOutcome::Duplicate(take_created(&created, first)?),
-            Plan::StoredBefore(id) => InsertOutcome::Duplicate(
-                originals
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| StoreError::Backend(format!("original message {id} vanished")))?,
-            ),
+            Plan::StoredBefore(id) => {
+                InsertOutcome::Duplicate(originals.get(&id).cloned().ok_or_else(|| {
+                    StoreError::Backend(format!("original message {id} vanished"))
+                })?)
+            }
         });
     }
     Ok(Attempt::Done(outcomes))
@@ -377,7 +440,8 @@ fn chunks<'a, T>(rows: &'a [(usize, &NewMessage, T)]) -> Vec<&'a [(usize, &'a Ne
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, (_, m, _)) in rows.iter().enumerate() {
-        let full = i - start == MAX_ROWS_PER_INSERT || (i > start && bytes + m.content.len() > MAX_BYTES_PER_INSERT);
+        let full = i - start == MAX_ROWS_PER_INSERT
+            || (i > start && bytes + m.content.len() > MAX_BYTES_PER_INSERT);
         if full {
             out.push(&rows[start..i]);
             (start, bytes) = (i, 0);
@@ -402,7 +466,10 @@ fn row_params(m: &NewMessage, file: &Option<FileMetadata>, now: DateTime<Utc>) -
         file.as_ref().map(|f| f.file_size).into(),
         file.as_ref().map(|f| f.mime_type.as_str()).into(),
         m.reply_to_id.into(),
-        m.client_message_id.as_ref().map(|k| k.as_bytes().to_vec()).into(),
+        m.client_message_id
+            .as_ref()
+            .map(|k| k.as_bytes().to_vec())
+            .into(),
         db_time(now).into(),
         db_time(now).into(),
     ]
@@ -412,7 +479,10 @@ fn row_params(m: &NewMessage, file: &Option<FileMetadata>, now: DateTime<Utc>) -
 /// missing, deleted, or unchanged (same values written again).
 async fn explain_no_change(conn: &mut Conn, id: MessageId) -> Result<(), StoreError> {
     let deleted: Option<bool> = conn
-        .exec_first("SELECT deleted_at IS NOT NULL FROM messages WHERE id = ?", (id,))
+        .exec_first(
+            "SELECT deleted_at IS NOT NULL FROM messages WHERE id = ?",
+            (id,),
+        )
         .await
         .map_err(map)?;
     match deleted {
@@ -429,7 +499,12 @@ async fn reload(conn: &mut Conn, id: MessageId) -> Result<Message, StoreError> {
         .ok_or(StoreError::not_found(Entity::Message, id))
 }
 
-pub(super) async fn edit(conn: &mut Conn, id: MessageId, content: &str, now: DateTime<Utc>) -> Result<Message, StoreError> {
+pub(super) async fn edit(
+    conn: &mut Conn,
+    id: MessageId,
+    content: &str,
+    now: DateTime<Utc>,
+) -> Result<Message, StoreError> {
     conn.exec_drop(
         "UPDATE messages SET content = ?, edited_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
         (content, db_time(now), db_time(now), id),
@@ -442,7 +517,11 @@ pub(super) async fn edit(conn: &mut Conn, id: MessageId, content: &str, now: Dat
     reload(conn, id).await
 }
 
-pub(super) async fn delete(conn: &mut Conn, id: MessageId, now: DateTime<Utc>) -> Result<Message, StoreError> {
+pub(super) async fn delete(
+    conn: &mut Conn,
+    id: MessageId,
+    now: DateTime<Utc>,
+) -> Result<Message, StoreError> {
     conn.exec_drop(
         "UPDATE messages SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
         (db_time(now), db_time(now), id),
@@ -511,7 +590,10 @@ pub(super) async fn mark_read(
     })
 }
 
-pub(super) async fn reads(conn: &mut Conn, message_id: MessageId) -> Result<Vec<ReadReceipt>, StoreError> {
+pub(super) async fn reads(
+    conn: &mut Conn,
+    message_id: MessageId,
+) -> Result<Vec<ReadReceipt>, StoreError> {
     let rows: Vec<Row> = conn
         .exec(
             "SELECT message_id, user_id, read_at FROM message_reads WHERE message_id = ? \

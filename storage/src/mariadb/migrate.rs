@@ -82,7 +82,10 @@ fn failed(m: &Migration, message: impl Into<String>) -> StoreError {
 }
 
 /// Applies every pending migration on `conn`'s database.
-pub(super) async fn run(conn: &mut Conn, lock_timeout: Duration) -> Result<MigrationReport, StoreError> {
+pub(super) async fn run(
+    conn: &mut Conn,
+    lock_timeout: Duration,
+) -> Result<MigrationReport, StoreError> {
     conn.query_drop(CREATE_TABLE).await.map_err(map)?;
     let locked: Option<Option<i64>> = conn
         .exec_first(
@@ -139,7 +142,11 @@ async fn apply_pending(conn: &mut Conn) -> Result<MigrationReport, StoreError> {
         )
         .await
         .map_err(|e| failed(migration, map(e).to_string()))?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
         report.applied.push(migration.version);
     }
     let known = MIGRATIONS.last().map_or(0, |m| m.version);

@@ -25,13 +25,13 @@ use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 
 pub use migrate::{MIGRATIONS, Migration, MigrationReport};
 
-use crate::clock::{Clock, truncate_to_millis};
+use crate::clock::{Clock, SystemClock, truncate_to_millis};
 use crate::error::StoreError;
 use crate::model::{
     FileId, FileRecord, HistoryCursor, HistoryPage, InsertOutcome, MarkRead, Message, MessageId,
     NewFile, NewMessage, ReadReceipt, RoomAccessFacts, RoomRef, User, UserId,
 };
-use crate::seed::{Dataset, FixtureSpec};
+use crate::seed::{Dataset, FixtureSpec, demo_dataset};
 use crate::store::{Backend, Store, StoreOptions};
 use errors::map;
 
@@ -121,7 +121,8 @@ impl MariaDbStore {
         clock: Arc<dyn Clock>,
         options: MariaDbOptions,
     ) -> Result<Self, StoreError> {
-        let opts = Opts::from_url(url).map_err(|e| StoreError::Invalid(format!("bad database URL: {e}")))?;
+        let opts = Opts::from_url(url)
+            .map_err(|e| StoreError::Invalid(format!("bad database URL: {e}")))?;
         Self::connect_with_opts(opts, clock, options).await
     }
 
@@ -149,11 +150,11 @@ impl MariaDbStore {
         let constraints = PoolConstraints::new(options.pool_min, options.pool_max)
             .filter(|_| options.pool_max >= 1)
             .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "pool_min ({}) must not exceed pool_max ({}), and pool_max must be at least 1",
-                options.pool_min, options.pool_max
-            ))
-        })?;
+                StoreError::Invalid(format!(
+                    "pool_min ({}) must not exceed pool_max ({}), and pool_max must be at least 1",
+                    options.pool_min, options.pool_max
+                ))
+            })?;
         let pool_opts = PoolOpts::new()
             .with_constraints(constraints)
             // No session state is changed after connecting, so resetting each
@@ -173,7 +174,10 @@ impl MariaDbStore {
                 database,
             }),
         };
-        store.migrate().await?;
+        if let Err(e) = store.migrate().await {
+            let _ = within(timeout, store.disconnect()).await;
+            return Err(e);
+        }
         Ok(store)
     }
 
@@ -193,6 +197,7 @@ impl MariaDbStore {
     }
 
     /// Closes every pooled connection; later operations fail as `Unavailable`.
+    /// Call it on shutdown so MariaDB sees clean disconnects.
     pub async fn disconnect(&self) -> Result<(), StoreError> {
         self.inner.pool.clone().disconnect().await.map_err(map)
     }
@@ -205,13 +210,44 @@ impl MariaDbStore {
     }
 
     /// Runs one operation under the operation timeout.
-    async fn timed<T>(&self, op: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    async fn timed<T>(
+        &self,
+        op: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
         within(self.inner.options.operation_timeout, op).await
     }
 
     fn options(&self) -> &StoreOptions {
         &self.inner.options.store
     }
+}
+
+/// Loads the demo data into the database at `url` (migrating it first): what
+/// `huddle demo-data --database-url ...` runs. Idempotent.
+pub async fn load_demo_data(url: &str) -> Result<(), StoreError> {
+    seed(url, |store| async move {
+        store.load_dataset(&demo_dataset()).await
+    })
+    .await
+}
+
+/// Loads a generated load-test fixture into the database at `url` (migrating it
+/// first). Idempotent.
+pub async fn load_fixture(url: &str, spec: &FixtureSpec) -> Result<(), StoreError> {
+    let spec = *spec;
+    seed(url, |store| async move { store.load_fixture(&spec).await }).await
+}
+
+async fn seed<F, Fut>(url: &str, load: F) -> Result<(), StoreError>
+where
+    F: FnOnce(MariaDbStore) -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let store =
+        MariaDbStore::connect(url, Arc::new(SystemClock), MariaDbOptions::default()).await?;
+    let loaded = load(store.clone()).await;
+    let closed = store.disconnect().await;
+    loaded.and(closed)
 }
 
 async fn within<T>(
@@ -354,10 +390,8 @@ impl Store for MariaDbStore {
         cutoff: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<FileRecord>, StoreError> {
-        self.timed(async {
-            files::unattached_before(&mut self.conn().await?, cutoff, limit).await
-        })
-        .await
+        self.timed(async { files::unattached_before(&mut self.conn().await?, cutoff, limit).await })
+            .await
     }
 
     async fn delete_file(&self, id: FileId) -> Result<(), StoreError> {

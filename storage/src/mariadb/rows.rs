@@ -52,7 +52,11 @@ fn opt_time(row: &mut Row, index: usize) -> Result<Option<DateTime<Utc>>, StoreE
 }
 
 /// A room from its two columns.
-pub(super) fn room_from(row: &mut Row, type_index: usize, id_index: usize) -> Result<RoomRef, StoreError> {
+pub(super) fn room_from(
+    row: &mut Row,
+    type_index: usize,
+    id_index: usize,
+) -> Result<RoomRef, StoreError> {
     Ok(RoomRef {
         kind: parse(row, type_index)?,
         id: take(row, id_index)?,

@@ -160,9 +160,7 @@ impl Store for MemoryStore {
         cutoff: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<FileRecord>, StoreError> {
-        Ok(self
-            .read()
-            .unattached_files_before(cutoff, limit as usize))
+        Ok(self.read().unattached_files_before(cutoff, limit as usize))
     }
 
     async fn delete_file(&self, id: FileId) -> Result<(), StoreError> {

@@ -88,16 +88,24 @@ impl State {
             .map(User::summary)
             // Users are never removed and inserts check the sender, so this is a
             // broken invariant, reported rather than papered over.
-            .ok_or_else(|| StoreError::Backend(format!("sender {id} of a stored message is missing")))
+            .ok_or_else(|| {
+                StoreError::Backend(format!("sender {id} of a stored message is missing"))
+            })
     }
 
     /// A served message: relations attached, tombstoned if deleted.
     fn build(&self, record: &MessageRecord) -> Result<Message, StoreError> {
         let parent = match record.reply_to_id.and_then(|id| self.record(id)) {
-            Some(parent) => Some(parent.clone().into_message(self.sender(parent.sender_id)?, None)),
+            Some(parent) => Some(
+                parent
+                    .clone()
+                    .into_message(self.sender(parent.sender_id)?, None),
+            ),
             None => None,
         };
-        Ok(record.clone().into_message(self.sender(record.sender_id)?, parent))
+        Ok(record
+            .clone()
+            .into_message(self.sender(record.sender_id)?, parent))
     }
 
     pub fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
@@ -117,7 +125,9 @@ impl State {
         for new in batch {
             let outcome = match self.check_new(new, stored_before, options) {
                 Err(rejection) => InsertOutcome::Rejected(rejection),
-                Ok(Some(original)) => InsertOutcome::Duplicate(self.build(self.record_or_err(original)?)?),
+                Ok(Some(original)) => {
+                    InsertOutcome::Duplicate(self.build(self.record_or_err(original)?)?)
+                }
                 Ok(None) => InsertOutcome::Created(self.store_new(new, now)?),
             };
             outcomes.push(outcome);
@@ -138,22 +148,22 @@ impl State {
         options: &StoreOptions,
     ) -> Result<Option<MessageId>, Rejection> {
         new.check_shape(options.max_content_bytes)?;
-        if let Some(key) = &new.client_message_id {
-            if let Some(&id) = self.client_ids.get(&(new.sender_id, key.clone())) {
-                return Ok(Some(id));
-            }
+        if let Some(key) = &new.client_message_id
+            && let Some(&id) = self.client_ids.get(&(new.sender_id, key.clone()))
+        {
+            return Ok(Some(id));
         }
         if !self.users.contains_key(&new.sender_id) {
             return Err(Rejection::UnknownSender(new.sender_id));
         }
-        if let Some(file_id) = new.file_id {
-            if !self.files.contains_key(&file_id) {
-                return Err(Rejection::UnknownFile(file_id));
-            }
+        if let Some(file_id) = new.file_id
+            && !self.files.contains_key(&file_id)
+        {
+            return Err(Rejection::UnknownFile(file_id));
         }
         if let Some(parent) = new.reply_to_id {
-            let in_room = parent <= stored_before
-                && self.record(parent).is_some_and(|p| p.room == new.room);
+            let in_room =
+                parent <= stored_before && self.record(parent).is_some_and(|p| p.room == new.room);
             if !in_room {
                 return Err(Rejection::ReplyNotInRoom(parent));
             }
@@ -235,7 +245,12 @@ impl State {
         Ok(record)
     }
 
-    pub fn edit(&mut self, id: MessageId, content: &str, now: DateTime<Utc>) -> Result<Message, StoreError> {
+    pub fn edit(
+        &mut self,
+        id: MessageId,
+        content: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Message, StoreError> {
         let record = self.live_record_mut(id)?;
         record.content = content.to_owned();
         record.edited_at = Some(now);
@@ -291,7 +306,11 @@ impl State {
         receipts
     }
 
-    pub fn insert_file(&mut self, file: NewFile, now: DateTime<Utc>) -> Result<FileRecord, StoreError> {
+    pub fn insert_file(
+        &mut self,
+        file: NewFile,
+        now: DateTime<Utc>,
+    ) -> Result<FileRecord, StoreError> {
         file.check().map_err(StoreError::Invalid)?;
         if !self.users.contains_key(&file.uploader_id) {
             return Err(StoreError::not_found(Entity::User, file.uploader_id));
@@ -366,44 +385,66 @@ impl State {
     /// stored win over the dataset's rows with the same id, as in MariaDB), then
     /// inserts the missing rows. Nothing changes when a check fails.
     pub fn load_dataset(&mut self, data: &Dataset) -> Result<(), StoreError> {
-        let user_known = |id: UserId| self.users.contains_key(&id) || data.users.iter().any(|u| u.id == id);
-        let project_known =
-            |id: ProjectId| self.projects.contains_key(&id) || data.projects.iter().any(|p| p.id == id);
+        let user_known =
+            |id: UserId| self.users.contains_key(&id) || data.users.iter().any(|u| u.id == id);
+        let project_known = |id: ProjectId| {
+            self.projects.contains_key(&id) || data.projects.iter().any(|p| p.id == id)
+        };
         let study_project = |id: StudyId| {
-            self.studies
-                .get(&id)
-                .copied()
-                .or_else(|| data.studies.iter().find(|s| s.id == id).map(|s| s.project_id))
+            self.studies.get(&id).copied().or_else(|| {
+                data.studies
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.project_id)
+            })
         };
         let invalid = |what: String| Err(StoreError::Invalid(format!("dataset: {what}")));
         for p in &data.projects {
             if !user_known(p.created_by) {
-                return invalid(format!("project {} is created by unknown user {}", p.id, p.created_by));
+                return invalid(format!(
+                    "project {} is created by unknown user {}",
+                    p.id, p.created_by
+                ));
             }
         }
         for g in &data.grants {
             if !project_known(g.project_id) || !user_known(g.user_id) {
-                return invalid(format!("grant of project {} to user {} refers to an unknown row", g.project_id, g.user_id));
+                return invalid(format!(
+                    "grant of project {} to user {} refers to an unknown row",
+                    g.project_id, g.user_id
+                ));
             }
         }
         for s in &data.studies {
             if !project_known(s.project_id) {
-                return invalid(format!("study {} is in unknown project {}", s.id, s.project_id));
+                return invalid(format!(
+                    "study {} is in unknown project {}",
+                    s.id, s.project_id
+                ));
             }
         }
         for t in &data.tasks {
             if !project_known(t.project_id) {
-                return invalid(format!("task {} is in unknown project {}", t.id, t.project_id));
+                return invalid(format!(
+                    "task {} is in unknown project {}",
+                    t.id, t.project_id
+                ));
             }
-            if let Some(study) = t.study_id {
-                if study_project(study) != Some(t.project_id) {
-                    return invalid(format!("task {} is in study {study}, which is not a study of project {}", t.id, t.project_id));
-                }
+            if let Some(study) = t.study_id
+                && study_project(study) != Some(t.project_id)
+            {
+                return invalid(format!(
+                    "task {} is in study {study}, which is not a study of project {}",
+                    t.id, t.project_id
+                ));
             }
-            if let Some(assignee) = t.assignee_id {
-                if !user_known(assignee) {
-                    return invalid(format!("task {} is assigned to unknown user {assignee}", t.id));
-                }
+            if let Some(assignee) = t.assignee_id
+                && !user_known(assignee)
+            {
+                return invalid(format!(
+                    "task {} is assigned to unknown user {assignee}",
+                    t.id
+                ));
             }
         }
 
@@ -444,7 +485,9 @@ impl State {
             });
         }
         for id in 1..=spec.projects {
-            self.projects.entry(id).or_insert(FixtureSpec::PROJECT_CREATOR);
+            self.projects
+                .entry(id)
+                .or_insert(FixtureSpec::PROJECT_CREATOR);
         }
         for user in 1..=spec.users {
             match self.assignments.entry(user) {

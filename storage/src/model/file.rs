@@ -74,7 +74,9 @@ impl NewFile {
         for (name, value, max) in fields {
             let chars = value.chars().count();
             if chars == 0 || chars > max {
-                return Err(format!("{name} must be 1 to {max} characters (got {chars})"));
+                return Err(format!(
+                    "{name} must be 1 to {max} characters (got {chars})"
+                ));
             }
         }
         // MariaDB's BIGINT UNSIGNED holds any u64, but JSON numbers are only exact up

@@ -32,9 +32,7 @@ pub mod option {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
         text.map(|text| {
             DateTime::parse_from_rfc3339(&text)

@@ -229,9 +229,7 @@ pub enum Rejection {
     FileRequired(MessageType),
     #[error("a text message cannot carry a file (fileId {0})")]
     FileNotAllowed(FileId),
-    #[error(
-        "clientMessageId must be 1 to {MAX_CLIENT_MESSAGE_ID_CHARS} characters (got {chars})"
-    )]
+    #[error("clientMessageId must be 1 to {MAX_CLIENT_MESSAGE_ID_CHARS} characters (got {chars})")]
     ClientMessageIdInvalid { chars: usize },
     #[error("content is {bytes} bytes, more than the store's limit of {max}")]
     ContentTooLong { bytes: usize, max: usize },
@@ -293,7 +291,11 @@ pub struct HistoryPage {
 impl HistoryPage {
     /// Builds a page from up to `limit + 1` fetched messages (oldest first): the
     /// extra one only proves there is more and is dropped.
-    pub(crate) fn from_probe(mut messages: Vec<Message>, limit: usize, cursor: HistoryCursor) -> Self {
+    pub(crate) fn from_probe(
+        mut messages: Vec<Message>,
+        limit: usize,
+        cursor: HistoryCursor,
+    ) -> Self {
         let has_more = messages.len() > limit;
         if has_more {
             match cursor {
@@ -360,9 +362,24 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "content", "createdAt", "deletedAt", "editedAt", "file", "fileId", "fileName",
-                "fileSize", "id", "mimeType", "replyTo", "replyToId", "roomId", "roomType",
-                "sender", "senderId", "type", "updatedAt"
+                "content",
+                "createdAt",
+                "deletedAt",
+                "editedAt",
+                "file",
+                "fileId",
+                "fileName",
+                "fileSize",
+                "id",
+                "mimeType",
+                "replyTo",
+                "replyToId",
+                "roomId",
+                "roomType",
+                "sender",
+                "senderId",
+                "type",
+                "updatedAt"
             ]
         );
         assert_eq!(json["createdAt"], "2024-05-01T12:00:00.000Z");
@@ -377,12 +394,12 @@ mod tests {
     #[test]
     fn deleted_message_is_a_tombstone() {
         let m = record(true).into_message(alan(), None);
+        assert!(m.is_deleted());
         assert_eq!(m.content, "");
         assert_eq!(
             (m.file_id, m.file_name, m.file_size, m.mime_type, m.file),
             (None, None, None, None, None)
         );
-        assert!(m.is_deleted());
     }
 
     #[test]
@@ -407,16 +424,25 @@ mod tests {
         let mut m = NewMessage::text(RoomRef::project(1), 1, "hi");
         assert_eq!(m.check_shape(10), Ok(()));
         m.client_message_id = Some(String::new());
-        assert_eq!(m.check_shape(10), Err(Rejection::ClientMessageIdInvalid { chars: 0 }));
+        assert_eq!(
+            m.check_shape(10),
+            Err(Rejection::ClientMessageIdInvalid { chars: 0 })
+        );
         m.client_message_id = Some("é".repeat(65));
-        assert_eq!(m.check_shape(10), Err(Rejection::ClientMessageIdInvalid { chars: 65 }));
+        assert_eq!(
+            m.check_shape(10),
+            Err(Rejection::ClientMessageIdInvalid { chars: 65 })
+        );
         m.client_message_id = Some("é".repeat(64));
         assert_eq!(m.check_shape(10), Ok(()));
         m.file_id = Some(4);
         assert_eq!(m.check_shape(10), Err(Rejection::FileNotAllowed(4)));
         m.file_id = None;
         m.kind = MessageType::File;
-        assert_eq!(m.check_shape(10), Err(Rejection::FileRequired(MessageType::File)));
+        assert_eq!(
+            m.check_shape(10),
+            Err(Rejection::FileRequired(MessageType::File))
+        );
         m.kind = MessageType::Text;
         m.content = "x".repeat(11);
         assert_eq!(

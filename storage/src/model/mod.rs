@@ -14,10 +14,10 @@ mod user;
 
 pub use access::RoomAccessFacts;
 pub use file::{FileMetadata, FileRecord, NewFile};
+pub(crate) use message::MessageRecord;
 pub use message::{
     HistoryCursor, HistoryPage, InsertOutcome, Message, MessageType, NewMessage, Rejection,
 };
-pub(crate) use message::MessageRecord;
 pub use read::{MarkRead, ReadReceipt};
 pub use room::{ParseRoomError, RoomRef, RoomType};
 pub use user::{ParseRoleError, Role, User, UserSummary};

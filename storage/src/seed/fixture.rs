@@ -50,7 +50,11 @@ pub enum FixtureError {
     #[error("fixture key {0:?} is missing (expected users=N,projects=P)")]
     Missing(&'static str),
     #[error("fixture {key}={value:?} is not a whole number from 1 to {max}")]
-    OutOfRange { key: &'static str, value: String, max: u64 },
+    OutOfRange {
+        key: &'static str,
+        value: String,
+        max: u64,
+    },
     #[error("fixture needs {tasks} tasks (users x projects), more than the limit of {max}")]
     TooManyTasks { tasks: u64, max: u64 },
 }
@@ -153,8 +157,16 @@ mod tests {
     #[test]
     fn parses_both_orders_and_spaces() {
         let spec = FixtureSpec::parse("users=5000,projects=400").unwrap();
-        assert_eq!((spec.users, spec.projects, spec.tasks()), (5000, 400, 2_000_000));
-        assert_eq!(FixtureSpec::parse(" projects = 2 , users=3 ").unwrap().users, 3);
+        assert_eq!(
+            (spec.users, spec.projects, spec.tasks()),
+            (5000, 400, 2_000_000)
+        );
+        assert_eq!(
+            FixtureSpec::parse(" projects = 2 , users=3 ")
+                .unwrap()
+                .users,
+            3
+        );
         assert_eq!(spec.to_string().parse::<FixtureSpec>().unwrap(), spec);
     }
 
@@ -163,17 +175,30 @@ mod tests {
         let cases = [
             ("users=5", FixtureError::Missing("projects")),
             ("projects=5", FixtureError::Missing("users")),
-            ("users=5,users=6,projects=1", FixtureError::Repeated("users".into())),
+            (
+                "users=5,users=6,projects=1",
+                FixtureError::Repeated("users".into()),
+            ),
             ("users=5,rooms=1", FixtureError::UnknownKey("rooms".into())),
-            ("users5,projects=1", FixtureError::NotKeyValue("users5".into())),
+            (
+                "users5,projects=1",
+                FixtureError::NotKeyValue("users5".into()),
+            ),
             ("", FixtureError::NotKeyValue(String::new())),
         ];
         for (text, expected) in cases {
             assert_eq!(FixtureSpec::parse(text), Err(expected), "{text}");
         }
-        for text in ["users=0,projects=1", "users=-1,projects=1", "users=x,projects=1"] {
+        for text in [
+            "users=0,projects=1",
+            "users=-1,projects=1",
+            "users=x,projects=1",
+        ] {
             assert!(
-                matches!(FixtureSpec::parse(text), Err(FixtureError::OutOfRange { key: "users", .. })),
+                matches!(
+                    FixtureSpec::parse(text),
+                    Err(FixtureError::OutOfRange { key: "users", .. })
+                ),
                 "{text}"
             );
         }
@@ -189,11 +214,19 @@ mod tests {
         assert!(FixtureSpec::parse_with_limits("users=10,projects=2", &limits).is_ok());
         assert!(matches!(
             FixtureSpec::parse_with_limits("users=11,projects=1", &limits),
-            Err(FixtureError::OutOfRange { key: "users", max: 10, .. })
+            Err(FixtureError::OutOfRange {
+                key: "users",
+                max: 10,
+                ..
+            })
         ));
         assert!(matches!(
             FixtureSpec::parse_with_limits("users=1,projects=6", &limits),
-            Err(FixtureError::OutOfRange { key: "projects", max: 5, .. })
+            Err(FixtureError::OutOfRange {
+                key: "projects",
+                max: 5,
+                ..
+            })
         ));
         assert_eq!(
             FixtureSpec::parse_with_limits("users=10,projects=3", &limits),

@@ -1,0 +1,267 @@
+//! `message:send`, `message:edit` and `message:delete` (spec: "Messaging", "Message Send
+//! Flow", "Message Edit/Delete Authorization"; issue 4 items 5, 7 and 8).
+//!
+//! Each handler runs validate → authorize → store → broadcast, in that order.
+//!
+//! **Send** `{roomType, roomId, content, type?, replyToId?, clientMessageId?}`:
+//! validate (`validate.rs`: text only for now, content checked as sent then sanitised) →
+//! the connection must have joined the room (`NOT_IN_ROOM`) and the user must still have
+//! access to it (the policy is asked again: access can be withdrawn after a join) → the
+//! per-user rate limit (`RATE_LIMITED`; nothing stored) → the room's writer stores it in its
+//! next batch; `replyToId` must be a message of the same room (`REPLY_NOT_FOUND`); a
+//! `clientMessageId` the user already sent returns the original message and broadcasts
+//! nothing → after the commit, `message:new {message}` to everyone in the room, sender
+//! included → ack `{ok: true, message}`. If the database is unreachable: `DB_UNAVAILABLE`,
+//! nothing stored, nothing broadcast.
+//!
+//! **Edit** `{messageId, content}` / **delete** `{messageId}`: the message must exist and be
+//! visible to the user (else `MESSAGE_NOT_FOUND`); the user must be its sender, or a manager
+//! with access to its room (`EDIT_FORBIDDEN`); it must not be deleted (`MESSAGE_DELETED`); and
+//! at most 24 hours (configurable) must have passed since its STORED `createdAt`, measured on
+//! the store's clock (`EDIT_WINDOW_EXPIRED`). Edit sets `editedAt` and broadcasts
+//! `message:edited {message}`; delete is soft (`deletedAt`; served as a tombstone) and
+//! broadcasts `message:deleted {messageId, roomType, roomId}` — to the whole room. Acks:
+//! `{ok: true, message}` and `{ok: true, messageId, roomType, roomId}`.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use huddle_storage::model::{InsertOutcome, Message, MessageId, NewMessage, Rejection, Role, User};
+use huddle_storage::{Entity, StoreError};
+
+use super::errors::{ChatError, ErrorCode};
+use super::policy::{authorize_room, store_error};
+use super::reply::{Outcome, fields};
+use super::rooms::room_name;
+use super::validate::{parse_edit, parse_message_id, parse_send};
+use super::{ChatSocket, Ctx};
+use crate::socketio::Socket;
+
+/// `message:send`.
+pub async fn send(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
+    let request = parse_send(&payload, &ctx.settings.limits)?;
+    let user = &socket.state().user;
+    if !socket.in_room(&room_name(request.room)) {
+        return Err(ChatError::new(
+            ErrorCode::NotInRoom,
+            format!("join {} before sending to it", request.room),
+        )
+        .into());
+    }
+    authorize_room(ctx.store.as_ref(), user, request.room).await?;
+    ctx.rate.check(user.id)?;
+
+    let outcome = ctx
+        .writers
+        .insert(NewMessage {
+            room: request.room,
+            sender_id: user.id,
+            kind: request.kind,
+            content: request.content,
+            file_id: None,
+            reply_to_id: request.reply_to_id,
+            client_message_id: request.client_message_id,
+        })
+        .await?;
+    match outcome {
+        InsertOutcome::Created(message) | InsertOutcome::Duplicate(message) => {
+            Ok(fields(json!({ "message": message })))
+        }
+        InsertOutcome::Rejected(rejection) => Err(rejection_error(rejection).into()),
+    }
+}
+
+/// A message the store refused to insert, as a client error.
+fn rejection_error(rejection: Rejection) -> ChatError {
+    let message = rejection.to_string();
+    let code = match rejection {
+        Rejection::ReplyNotInRoom(_) => ErrorCode::ReplyNotFound,
+        Rejection::UnknownSender(_) => ErrorCode::UserNotFound,
+        Rejection::ContentTooLong { .. } => ErrorCode::ContentTooLong,
+        Rejection::UnknownFile(_) | Rejection::FileRequired(_) => ErrorCode::UnsupportedType,
+        Rejection::FileNotAllowed(_) | Rejection::ClientMessageIdInvalid { .. } => {
+            ErrorCode::InvalidPayload
+        }
+    };
+    ChatError::new(code, message)
+}
+
+fn not_found(id: MessageId) -> ChatError {
+    ChatError::new(ErrorCode::MessageNotFound, format!("message {id} not found"))
+}
+
+/// A message `user` may see: it exists and its room is open to them.
+pub async fn visible_message(ctx: &Ctx, user: &User, id: MessageId) -> Result<Message, ChatError> {
+    let message = ctx
+        .store
+        .get_message(id)
+        .await
+        .map_err(|e| store_error(&e, "get message"))?
+        .ok_or_else(|| not_found(id))?;
+    match authorize_room(ctx.store.as_ref(), user, message.room()).await {
+        Ok(_) => Ok(message),
+        Err(e) if matches!(e.code, ErrorCode::DbUnavailable | ErrorCode::Internal) => Err(e),
+        // Not revealing that a message exists in a room one cannot see.
+        Err(_) => Err(not_found(id)),
+    }
+}
+
+/// The edit/delete rules, in order: visible, sender or manager with access, not deleted,
+/// within the window.
+async fn changeable_message(ctx: &Ctx, user: &User, id: MessageId) -> Result<Message, ChatError> {
+    let message = ctx
+        .store
+        .get_message(id)
+        .await
+        .map_err(|e| store_error(&e, "get message"))?
+        .ok_or_else(|| not_found(id))?;
+    if message.sender_id != user.id {
+        match authorize_room(ctx.store.as_ref(), user, message.room()).await {
+            Ok(_) if user.role == Role::Manager => {}
+            Ok(_) => {
+                return Err(ChatError::new(
+                    ErrorCode::EditForbidden,
+                    "only the sender or a manager of the room may change this message",
+                ));
+            }
+            Err(e) if matches!(e.code, ErrorCode::DbUnavailable | ErrorCode::Internal) => {
+                return Err(e);
+            }
+            Err(_) => return Err(not_found(id)),
+        }
+    }
+    if message.is_deleted() {
+        return Err(ChatError::new(
+            ErrorCode::MessageDeleted,
+            format!("message {id} was deleted"),
+        ));
+    }
+    let age = ctx.store.now() - message.created_at;
+    if age > ctx.settings.edit_window {
+        return Err(ChatError::new(
+            ErrorCode::EditWindowExpired,
+            format!(
+                "message {id} is older than {} hours and can no longer be changed",
+                ctx.settings.edit_window.num_hours()
+            ),
+        ));
+    }
+    Ok(message)
+}
+
+/// A store failure of an edit or delete that raced with another change.
+fn change_error(err: &StoreError, id: MessageId, during: &str) -> ChatError {
+    match err {
+        StoreError::MessageDeleted(_) => ChatError::new(
+            ErrorCode::MessageDeleted,
+            format!("message {id} was deleted"),
+        ),
+        StoreError::NotFound {
+            entity: Entity::Message,
+            ..
+        } => not_found(id),
+        other => store_error(other, during),
+    }
+}
+
+/// `message:edit`.
+pub async fn edit(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
+    let request = parse_edit(&payload, &ctx.settings.limits)?;
+    let user = &socket.state().user;
+    changeable_message(&ctx, user, request.message_id).await?;
+    let message = ctx
+        .store
+        .edit_message(request.message_id, &request.content)
+        .await
+        .map_err(|e| change_error(&e, request.message_id, "edit message"))?;
+    let _ = ctx
+        .ns
+        .to(&room_name(message.room()))
+        .emit("message:edited", &json!({ "message": message }));
+    Ok(fields(json!({ "message": message })))
+}
+
+/// `message:delete`.
+pub async fn delete(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
+    let id = parse_message_id(&payload)?;
+    let user = &socket.state().user;
+    changeable_message(&ctx, user, id).await?;
+    let tombstone = ctx
+        .store
+        .delete_message(id)
+        .await
+        .map_err(|e| change_error(&e, id, "delete message"))?;
+    let deleted = json!({
+        "messageId": tombstone.id,
+        "roomType": tombstone.room_type.as_str(),
+        "roomId": tombstone.room_id,
+    });
+    let _ = ctx
+        .ns
+        .to(&room_name(tombstone.room()))
+        .emit("message:deleted", &deleted);
+    Ok(fields(deleted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huddle_storage::model::MessageType;
+
+    #[test]
+    fn store_rejections_map_to_documented_codes() {
+        let cases = [
+            (Rejection::ReplyNotInRoom(4), ErrorCode::ReplyNotFound),
+            (Rejection::UnknownSender(9), ErrorCode::UserNotFound),
+            (
+                Rejection::ContentTooLong { bytes: 9, max: 8 },
+                ErrorCode::ContentTooLong,
+            ),
+            (Rejection::UnknownFile(2), ErrorCode::UnsupportedType),
+            (
+                Rejection::FileRequired(MessageType::Image),
+                ErrorCode::UnsupportedType,
+            ),
+            (Rejection::FileNotAllowed(2), ErrorCode::InvalidPayload),
+            (
+                Rejection::ClientMessageIdInvalid { chars: 65 },
+                ErrorCode::InvalidPayload,
+            ),
+        ];
+        for (rejection, code) in cases {
+            let text = rejection.to_string();
+            let e = rejection_error(rejection);
+            assert_eq!(e.code, code);
+            assert_eq!(e.message, text);
+        }
+    }
+
+    #[test]
+    fn racing_changes_map_to_their_codes() {
+        assert_eq!(
+            change_error(&StoreError::MessageDeleted(3), 3, "t").code,
+            ErrorCode::MessageDeleted
+        );
+        assert_eq!(
+            change_error(
+                &StoreError::NotFound {
+                    entity: Entity::Message,
+                    id: 3
+                },
+                3,
+                "t"
+            )
+            .code,
+            ErrorCode::MessageNotFound
+        );
+        assert_eq!(
+            change_error(&StoreError::Unavailable("down".into()), 3, "t").code,
+            ErrorCode::DbUnavailable
+        );
+        assert_eq!(
+            change_error(&StoreError::Backend("bug".into()), 3, "t").code,
+            ErrorCode::Internal
+        );
+    }
+}

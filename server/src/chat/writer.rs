@@ -1,0 +1,268 @@
+//! The per-room writer: one task per active room that stores that room's messages in
+//! batches and broadcasts them in id order (ARCHITECTURE.md principles 4 and 5; issue 4
+//! item 8).
+//!
+//! Why one task per room: order is a promise. Every `message:send` of a room goes through its
+//! writer's queue; the writer inserts what has queued up as ONE batch (one transaction, ids in
+//! queue order), and only after the store has committed it broadcasts `message:new` for each
+//! created message, in that order, then answers each sender. So in a room ids, the broadcast
+//! order and history agree, each sender's messages (sent one at a time: a socket's events are
+//! handled in order and the handler waits for its answer) are stored in the order sent, and a
+//! busy room costs one insert per batch rather than one per message. Rooms never wait for each
+//! other: there is no global lock.
+//!
+//! Joins run through the same queue as "exclusive" jobs between batches: a joining socket's
+//! history page is read and the socket added to the room with no insert in between, so what it
+//! gets as history and what it then receives live neither overlap nor leave a gap.
+//!
+//! A writer with nothing to do for [`WriterSettings::idle_timeout`] retires. Retirement and job
+//! submission both hold the registry lock, so a job is never queued to a writer that is leaving.
+//! The queue is unbounded on purpose: each socket has at most one job in it at a time (its
+//! handler awaits the answer before the socket's next event runs), so its length is bounded by
+//! the number of connected sockets, which the engine caps.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use huddle_storage::Store;
+use huddle_storage::model::{InsertOutcome, NewMessage, RoomRef};
+
+use super::ChatSocket;
+use super::errors::ChatError;
+use super::policy::store_error;
+use super::rooms::room_name;
+use crate::socketio::Namespace;
+
+/// Batching and lifetime of the room writers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterSettings {
+    /// Most messages stored in one batch (default 64).
+    pub batch_max: usize,
+    /// A writer with no work for this long ends (default 60 s); the next job starts a new one.
+    pub idle_timeout: Duration,
+}
+
+impl Default for WriterSettings {
+    fn default() -> Self {
+        WriterSettings {
+            batch_max: 64,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+enum Job {
+    Insert {
+        message: NewMessage,
+        reply: oneshot::Sender<Result<InsertOutcome, ChatError>>,
+    },
+    Exclusive(Box<dyn FnOnce() -> BoxFuture + Send + 'static>),
+}
+
+struct Shared {
+    // A std mutex: held to look up, insert or remove one sender, never across an await.
+    writers: Mutex<HashMap<RoomRef, mpsc::UnboundedSender<Job>>>,
+    store: Arc<dyn Store>,
+    ns: Namespace<ChatSocket>,
+    settings: WriterSettings,
+}
+
+/// The registry of room writers.
+#[derive(Clone)]
+pub struct RoomWriters {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RoomWriters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomWriters")
+            .field("active", &self.active())
+            .field("settings", &self.shared.settings)
+            .finish()
+    }
+}
+
+impl RoomWriters {
+    /// A registry storing into `store` and broadcasting on `ns`.
+    pub fn new(store: Arc<dyn Store>, ns: Namespace<ChatSocket>, settings: WriterSettings) -> Self {
+        RoomWriters {
+            shared: Arc::new(Shared {
+                writers: Mutex::new(HashMap::new()),
+                store,
+                ns,
+                settings: WriterSettings {
+                    batch_max: settings.batch_max.max(1),
+                    ..settings
+                },
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<RoomRef, mpsc::UnboundedSender<Job>>> {
+        // Each critical section is a single map operation: a poisoned lock holds a sound map.
+        self.shared
+            .writers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many rooms have a running writer.
+    pub fn active(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn submit(&self, room: RoomRef, job: Job) {
+        let mut writers = self.lock();
+        let job = match writers.get(&room) {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => return,
+                // The writer died (a panic in the store): start a fresh one below.
+                Err(mpsc::error::SendError(job)) => job,
+            },
+            None => job,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        // The receiver is alive (it is moved into the task just below), so this cannot fail.
+        let _ = tx.send(job);
+        writers.insert(room, tx);
+        tokio::spawn(run(self.clone(), room, rx));
+    }
+
+    /// Stores `message` in its room's next batch; returns the store's outcome once committed
+    /// and (for a created message) broadcast as `message:new`.
+    pub async fn insert(&self, message: NewMessage) -> Result<InsertOutcome, ChatError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(message.room, Job::Insert { message, reply });
+        answer.await.unwrap_or_else(|_| {
+            tracing::error!("room writer ended without answering");
+            Err(ChatError::internal())
+        })
+    }
+
+    /// Runs `work` in the room's writer between two batches: no message of the room is stored
+    /// or broadcast while it runs.
+    pub async fn exclusive<T, F, Fut>(&self, room: RoomRef, work: F) -> Result<T, ChatError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ChatError>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.submit(
+            room,
+            Job::Exclusive(Box::new(move || {
+                Box::pin(async move {
+                    let _ = reply.send(work().await);
+                })
+            })),
+        );
+        answer.await.unwrap_or_else(|_| {
+            tracing::error!(%room, "room writer ended without answering");
+            Err(ChatError::internal())
+        })
+    }
+
+    /// Ends the writer of `room` if its queue is empty. Under the registry lock, so no job can
+    /// slip into a queue that is closing.
+    fn retire(&self, room: RoomRef, rx: &mut mpsc::UnboundedReceiver<Job>) -> bool {
+        let mut writers = self.lock();
+        if !rx.is_empty() {
+            return false;
+        }
+        writers.remove(&room);
+        rx.close();
+        true
+    }
+}
+
+/// The writer task of one room.
+async fn run(writers: RoomWriters, room: RoomRef, mut rx: mpsc::UnboundedReceiver<Job>) {
+    let settings = writers.shared.settings;
+    loop {
+        let first = match tokio::time::timeout(settings.idle_timeout, rx.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(_) => {
+                if writers.retire(room, &mut rx) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let mut jobs = vec![first];
+        while jobs.len() < settings.batch_max {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut inserts = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Insert { message, reply } => inserts.push((message, reply)),
+                Job::Exclusive(work) => {
+                    flush(&writers.shared, room, std::mem::take(&mut inserts)).await;
+                    work().await;
+                }
+            }
+        }
+        flush(&writers.shared, room, inserts).await;
+    }
+}
+
+type PendingInsert = (NewMessage, oneshot::Sender<Result<InsertOutcome, ChatError>>);
+
+/// Stores one batch, then broadcasts and answers in batch order.
+async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
+    if inserts.is_empty() {
+        return;
+    }
+    let (batch, replies): (Vec<NewMessage>, Vec<_>) = inserts.into_iter().unzip();
+    let outcomes = match shared.store.insert_messages(&batch).await {
+        Ok(outcomes) if outcomes.len() == batch.len() => outcomes,
+        Ok(outcomes) => {
+            tracing::error!(
+                %room,
+                sent = batch.len(),
+                answered = outcomes.len(),
+                "store answered a batch with the wrong number of outcomes"
+            );
+            for reply in replies {
+                let _ = reply.send(Err(ChatError::internal()));
+            }
+            return;
+        }
+        Err(e) => {
+            // Nothing of the batch was stored: nobody sees these messages.
+            let error = store_error(&e, "insert messages");
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
+            }
+            return;
+        }
+    };
+    tracing::debug!(%room, batch = batch.len(), "stored a batch");
+    let name = room_name(room);
+    for (outcome, reply) in outcomes.into_iter().zip(replies) {
+        if let InsertOutcome::Created(message) = &outcome {
+            // Committed: now everyone in the room, sender included, may see it.
+            if let Err(e) = shared
+                .ns
+                .to(&name)
+                .emit("message:new", &json!({ "message": message }))
+            {
+                tracing::error!(%room, error = %e, "could not encode message:new");
+            }
+        }
+        // The sender may have disconnected meanwhile; the message stands regardless.
+        let _ = reply.send(Ok(outcome));
+    }
+}

@@ -1,0 +1,473 @@
+//! One Engine.IO session seen from the Socket.IO layer (socket.io's server-side
+//! `Client`): decoding its messages, reassembling binary packets, and routing each
+//! packet to the namespace socket it belongs to (socket.io-protocol v5, "Exchange
+//! protocol": multiplexing several namespaces over one session).
+//!
+//! Runs inline in [`crate::engine::EngineHandler::on_message`], on the session's own
+//! task, so it only does cheap work: decode, check, then either answer at once
+//! (CONNECT_ERROR for an unknown namespace, an ACK reply handed to its waiter) or
+//! queue the packet for the socket's task. Rules, as the reference server applies them:
+//! - a malformed packet (bad header, invalid JSON, reserved event name, broken
+//!   binary sequence) closes the session with "parse error";
+//! - a CONNECT for a namespace the client is already connected to, or a
+//!   CONNECT_ERROR from a client, closes the session ("invalid state");
+//! - a session with no accepted namespace CONNECT within `connect_timeout` is closed;
+//! - an event or ack for a namespace the client is not connected to is ignored
+//!   (a race with a server-side disconnect, not an error).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use huddle_protocol::socketio::{
+    Assembled, BinaryPacket, Packet, PacketType, Reassembler, decode, is_reserved_event,
+};
+use huddle_protocol::{Error as ProtocolError, Str};
+use serde::de::IgnoredAny;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::connect::{ConnectError, ConnectRequest};
+use super::emit;
+use super::payload::{AckReply, Body, Event};
+use super::reason::DisconnectReason;
+use super::rooms::Name;
+use super::server::ServerShared;
+use super::socket::SocketLink;
+use crate::engine::{CloseReason, Data, Frame, SessionHandle};
+
+/// What a socket's task receives, in the order the client sent it.
+pub(crate) enum Inbound {
+    /// An event, with the ack id the client attached (boxed: an event is a few
+    /// hundred bytes, a close one).
+    Event { event: Box<Event>, ack: Option<u64> },
+    /// The socket is disconnected; handle what came before, then end.
+    Close(DisconnectReason),
+}
+
+/// The client-side entry of one namespace socket, from its CONNECT (middleware still
+/// running) to its disconnect.
+pub(crate) struct Slot {
+    pub(crate) sid: Name,
+    nsp: Str,
+    tx: mpsc::UnboundedSender<Inbound>,
+    /// Events queued and not yet taken by the socket's task. The channel itself is
+    /// unbounded so that `Close` always fits; this counter bounds the events.
+    pending: AtomicUsize,
+    /// Set once the socket is accepted.
+    link: OnceLock<Arc<dyn SocketLink>>,
+}
+
+impl Slot {
+    /// The socket's task took one event off the queue.
+    pub(crate) fn event_taken(&self) {
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Queues an event; false when `max` events already wait.
+    fn push_event(&self, event: Event, ack: Option<u64>, max: usize) -> bool {
+        if self.pending.fetch_add(1, Ordering::AcqRel) >= max {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        // A send error means the task already ended; the event has nobody to go to.
+        let _ = self.tx.send(Inbound::Event {
+            event: Box::new(event),
+            ack,
+        });
+        true
+    }
+
+    /// Disconnects the socket now and tells its task to finish.
+    fn close(&self, reason: DisconnectReason) {
+        self.detach();
+        let _ = self.tx.send(Inbound::Close(reason));
+    }
+
+    /// Disconnects the socket now (idempotent; nothing if never accepted).
+    pub(crate) fn detach(&self) {
+        if let Some(link) = self.link.get() {
+            link.detach();
+        }
+    }
+}
+
+struct ClientState {
+    /// Namespace sockets by namespace name, pending (middleware running) or accepted.
+    slots: HashMap<Str, Arc<Slot>>,
+    reassembler: Reassembler,
+    /// A namespace CONNECT was accepted at least once: the connect timeout is over.
+    connected_once: bool,
+    connect_timer: Option<AbortHandle>,
+    /// The session is being closed by this layer (bad input, timeout, overflow):
+    /// whatever else it sent is dropped.
+    closing: bool,
+    /// The engine reported the session's end.
+    closed: bool,
+}
+
+/// The Socket.IO state of one Engine.IO session.
+pub(crate) struct Client {
+    session: SessionHandle,
+    server: Arc<ServerShared>,
+    /// A std mutex: every critical section is a few map operations and non-blocking
+    /// queue pushes, and it is never held across an `.await`. Lock order: this lock,
+    /// then a namespace's room index, then the session's queue; none of those ever
+    /// takes this one.
+    state: Mutex<ClientState>,
+}
+
+impl Client {
+    pub(crate) fn new(session: SessionHandle, server: Arc<ServerShared>) -> Arc<Self> {
+        let limits = server.config.limits;
+        Arc::new(Client {
+            session,
+            server,
+            state: Mutex::new(ClientState {
+                slots: HashMap::new(),
+                reassembler: Reassembler::new(limits),
+                connected_once: false,
+                connect_timer: None,
+                closing: false,
+                closed: false,
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ClientState> {
+        // No critical section can panic half-way through an update that matters
+        // (map inserts/removes, flags), so a poisoned lock's data is still sound.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn session(&self) -> &SessionHandle {
+        &self.session
+    }
+
+    /// Starts the connect timeout: the session is closed if no namespace CONNECT is
+    /// accepted in time.
+    pub(crate) fn start_connect_timer(self: &Arc<Self>) {
+        let client = Arc::downgrade(self);
+        let timeout = self.server.config.connect_timeout;
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(client) = client.upgrade() {
+                client.connect_timed_out();
+            }
+        });
+        let mut state = self.lock();
+        if state.closed || state.connected_once {
+            timer.abort();
+        } else {
+            state.connect_timer = Some(timer.abort_handle());
+        }
+    }
+
+    fn connect_timed_out(&self) {
+        let mut state = self.lock();
+        if state.connected_once || state.closed || state.closing {
+            return;
+        }
+        tracing::info!(
+            session = self.session.sid(),
+            timeout_ms = self.server.config.connect_timeout.as_millis() as u64,
+            "no namespace connected in time: closing the session"
+        );
+        state.closing = true;
+        self.session.close(CloseReason::ConnectTimeout);
+    }
+
+    /// One Engine.IO message from the client.
+    pub(crate) fn on_message(self: &Arc<Self>, data: Data) {
+        let limits = self.server.config.limits;
+        let mut state = self.lock();
+        if state.closed || state.closing {
+            return;
+        }
+        let assembled = match data {
+            Data::Text(text) => {
+                decode(text, &limits).and_then(|packet| state.reassembler.feed_packet(packet))
+            }
+            Data::Binary(bytes) => state
+                .reassembler
+                .feed_attachment(bytes)
+                .map(|done| done.map(Assembled::Binary)),
+        };
+        let routed = match assembled {
+            Ok(None) => Ok(()),
+            Ok(Some(Assembled::Packet(packet))) => self.route(&mut state, packet),
+            Ok(Some(Assembled::Binary(packet))) => self.route_binary(&mut state, packet),
+            Err(e) => Err(e),
+        };
+        if let Err(error) = routed {
+            tracing::warn!(
+                session = self.session.sid(),
+                %error,
+                "invalid Socket.IO packet: closing the session"
+            );
+            self.close_now(&mut state, CloseReason::ParseError);
+        }
+    }
+
+    fn close_now(&self, state: &mut ClientState, reason: CloseReason) {
+        state.closing = true;
+        state.reassembler.reset();
+        self.session.close(reason);
+    }
+
+    fn route(
+        self: &Arc<Self>,
+        state: &mut ClientState,
+        packet: Packet,
+    ) -> Result<(), ProtocolError> {
+        let limits = &self.server.config.limits;
+        match packet.kind {
+            PacketType::Connect => self.connect(state, packet),
+            PacketType::Disconnect => {
+                match state.slots.remove(&packet.nsp) {
+                    Some(slot) => slot.close(DisconnectReason::ClientNamespaceDisconnect),
+                    None => tracing::debug!(
+                        session = self.session.sid(),
+                        nsp = %packet.nsp,
+                        "DISCONNECT for a namespace not connected; ignored"
+                    ),
+                }
+                Ok(())
+            }
+            PacketType::Event => {
+                // The decoder checked the header; the whole payload must be JSON too
+                // (the reference parser refuses it otherwise).
+                packet.payload::<IgnoredAny>(limits)?;
+                let name = packet.event_name(limits)?;
+                check_event_name(&name)?;
+                let nsp = packet.nsp.clone();
+                let ack = packet.id;
+                let event = Event::new(name, Body::Text(packet), *limits);
+                self.deliver(state, &nsp, event, ack);
+                Ok(())
+            }
+            PacketType::Ack => {
+                packet.payload::<IgnoredAny>(limits)?;
+                let id = packet
+                    .id
+                    .ok_or(ProtocolError::MissingAckId { kind: packet.kind })?;
+                let nsp = packet.nsp.clone();
+                self.resolve_ack(state, &nsp, id, Body::Text(packet));
+                Ok(())
+            }
+            PacketType::ConnectError => {
+                tracing::warn!(
+                    session = self.session.sid(),
+                    nsp = %packet.nsp,
+                    "CONNECT_ERROR sent by a client: closing the session"
+                );
+                self.close_now(state, CloseReason::ForcedClose);
+                Ok(())
+            }
+            // The reassembler turns every binary header into a `BinaryPacket`.
+            PacketType::BinaryEvent | PacketType::BinaryAck => {
+                Err(ProtocolError::InvalidAttachmentCount { offset: 1 })
+            }
+        }
+    }
+
+    fn route_binary(
+        self: &Arc<Self>,
+        state: &mut ClientState,
+        packet: BinaryPacket,
+    ) -> Result<(), ProtocolError> {
+        let limits = &self.server.config.limits;
+        let nsp = packet.nsp.clone();
+        match packet.kind {
+            PacketType::BinaryEvent => {
+                let name = packet.event_name(limits)?;
+                check_event_name(&name)?;
+                let ack = packet.id;
+                let event = Event::new(name, Body::Binary(packet), *limits);
+                self.deliver(state, &nsp, event, ack);
+                Ok(())
+            }
+            _ => {
+                let id = packet
+                    .id
+                    .ok_or(ProtocolError::MissingAckId { kind: packet.kind })?;
+                self.resolve_ack(state, &nsp, id, Body::Binary(packet));
+                Ok(())
+            }
+        }
+    }
+
+    fn deliver(&self, state: &mut ClientState, nsp: &Str, event: Event, ack: Option<u64>) {
+        let Some(slot) = state.slots.get(nsp) else {
+            tracing::debug!(
+                session = self.session.sid(),
+                nsp = %nsp,
+                event = event.name(),
+                "event for a namespace not connected; ignored"
+            );
+            return;
+        };
+        let max = self.server.config.max_pending_events;
+        if !slot.push_event(event, ack, max) {
+            tracing::warn!(
+                session = self.session.sid(),
+                nsp = %nsp,
+                max_pending_events = max,
+                "client sends events faster than they are handled: closing the session"
+            );
+            self.close_now(state, CloseReason::ForcedClose);
+        }
+    }
+
+    fn resolve_ack(&self, state: &ClientState, nsp: &Str, id: u64, body: Body) {
+        let link = state.slots.get(nsp).and_then(|slot| slot.link.get());
+        let resolved = match link {
+            Some(link) => link.resolve_ack(id, AckReply::new(body, self.server.config.limits)),
+            None => false,
+        };
+        if !resolved {
+            tracing::debug!(
+                session = self.session.sid(),
+                nsp = %nsp,
+                id,
+                "ACK with no emit waiting for it (late, repeated or unknown); ignored"
+            );
+        }
+    }
+
+    fn connect(
+        self: &Arc<Self>,
+        state: &mut ClientState,
+        packet: Packet,
+    ) -> Result<(), ProtocolError> {
+        let nsp = packet.nsp.clone();
+        if state.slots.contains_key(&nsp) {
+            tracing::warn!(
+                session = self.session.sid(),
+                nsp = %nsp,
+                "CONNECT to a namespace already connected: closing the session"
+            );
+            self.close_now(state, CloseReason::ForcedClose);
+            return Ok(());
+        }
+        let auth = match packet.payload::<serde_json::Value>(&self.server.config.limits)? {
+            Some(auth) => auth,
+            None => serde_json::Value::Object(Default::default()),
+        };
+        let Some(namespace) = self.server.namespace(&nsp) else {
+            tracing::debug!(
+                session = self.session.sid(),
+                nsp = %nsp,
+                "CONNECT to an unknown namespace"
+            );
+            self.send_control(emit::connect_error(&nsp, "Invalid namespace", None));
+            return Ok(());
+        };
+        let sid = match crate::engine::sid::generate() {
+            Ok(sid) => Name::from(sid),
+            Err(error) => {
+                tracing::error!(%error, "no randomness for a socket id: refusing the CONNECT");
+                self.send_control(emit::connect_error(&nsp, "Internal server error", None));
+                return Ok(());
+            }
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let slot = Arc::new(Slot {
+            sid,
+            nsp: nsp.clone(),
+            tx,
+            pending: AtomicUsize::new(0),
+            link: OnceLock::new(),
+        });
+        state.slots.insert(nsp.clone(), slot.clone());
+        let request = ConnectRequest::new(nsp, auth, self.session.clone());
+        // Only spawns the socket's task; nothing runs under this lock.
+        namespace.start_socket(self.clone(), slot, rx, request);
+        Ok(())
+    }
+
+    fn send_control(&self, frame: Result<Frame, emit::EmitError>) {
+        let sent = frame.and_then(|f| self.session.send(f).map_err(Into::into));
+        if let Err(error) = sent {
+            tracing::debug!(session = self.session.sid(), %error, "control packet not sent");
+        }
+    }
+
+    fn is_current(state: &ClientState, slot: &Arc<Slot>) -> bool {
+        state
+            .slots
+            .get(&slot.nsp)
+            .is_some_and(|s| Arc::ptr_eq(s, slot))
+    }
+
+    /// The middleware accepted the socket: index it, answer CONNECT. False if the
+    /// session or the slot went away meanwhile (then nothing is sent).
+    pub(crate) fn accept(&self, slot: &Arc<Slot>, link: Arc<dyn SocketLink>) -> bool {
+        let mut state = self.lock();
+        if state.closed || state.closing || !Self::is_current(&state, slot) {
+            return false;
+        }
+        // Indexed before the answer is queued: once the client sees its CONNECT
+        // answer, broadcasts to the namespace reach it.
+        link.clone().attach();
+        let _ = slot.link.set(link);
+        self.send_control(emit::connect_ok(&slot.nsp, &slot.sid));
+        state.connected_once = true;
+        if let Some(timer) = state.connect_timer.take() {
+            timer.abort();
+        }
+        true
+    }
+
+    /// The middleware refused the socket: answer CONNECT_ERROR.
+    pub(crate) fn refuse(&self, slot: &Arc<Slot>, refusal: &ConnectError) {
+        let mut state = self.lock();
+        if state.closed || !Self::is_current(&state, slot) {
+            return;
+        }
+        state.slots.remove(&slot.nsp);
+        self.send_control(emit::connect_error(
+            &slot.nsp,
+            &refusal.message,
+            refusal.data.as_ref(),
+        ));
+    }
+
+    /// The server disconnects socket `sid` from `nsp`: DISCONNECT, then close.
+    pub(crate) fn server_disconnect(&self, nsp: &Str, sid: &str) {
+        let mut state = self.lock();
+        let ours = state.slots.get(nsp).is_some_and(|s| &*s.sid == sid);
+        if !ours {
+            return;
+        }
+        if let Some(slot) = state.slots.remove(nsp) {
+            if !state.closed {
+                self.send_control(emit::disconnect(nsp));
+            }
+            slot.close(DisconnectReason::ServerNamespaceDisconnect);
+        }
+    }
+
+    /// The engine ended the session: every socket ends with its reason.
+    pub(crate) fn on_close(&self, reason: CloseReason) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.reassembler.reset();
+        if let Some(timer) = state.connect_timer.take() {
+            timer.abort();
+        }
+        for (_, slot) in state.slots.drain() {
+            slot.close(DisconnectReason::Session(reason));
+        }
+    }
+}
+
+/// Reserved names are refused on receipt, as the reference parser refuses them.
+fn check_event_name(name: &str) -> Result<(), ProtocolError> {
+    if is_reserved_event(name) {
+        return Err(ProtocolError::ReservedEventName {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
