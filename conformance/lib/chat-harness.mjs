@@ -161,10 +161,10 @@ export async function loadDemoData(databaseUrl) {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** `huddle token --user N [--ttl SECS] --jwt-secret S`: the JWT it prints. */
-export async function mintToken(userId, jwtSecret, { ttlSeconds } = {}) {
+/** `huddle token --user N [--ttl=TTL] --jwt-secret S` (TTL such as 90s, 15m, 1h): the JWT it prints. */
+export async function mintToken(userId, jwtSecret, { ttl } = {}) {
   const args = ["token", "--user", String(userId), "--jwt-secret", jwtSecret];
-  if (ttlSeconds !== undefined) args.push("--ttl", String(ttlSeconds));
+  if (ttl !== undefined) args.push(`--ttl=${ttl}`);
   const out = await runHuddle(args);
   const token = out.split(/\s+/).find((w) => JWT_SHAPE.test(w));
   if (!token) throw new Error(`huddle ${args.join(" ")} printed no JWT:\n${out}`);

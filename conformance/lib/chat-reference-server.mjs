@@ -9,7 +9,7 @@
 // Same command line as the subset of `huddle` the suite uses:
 //   chat-reference-server.mjs [--addr H:P] --database-url URL --jwt-secret S [--rate-limit-per-minute N]
 //   chat-reference-server.mjs demo-data --database-url URL
-//   chat-reference-server.mjs token --user N --jwt-secret S [--ttl SECS]
+//   chat-reference-server.mjs token --user N --jwt-secret S [--ttl=TTL]   (TTL: 90s, 15m, -1h...)
 
 import crypto from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
@@ -31,7 +31,8 @@ function parseArgs(argv) {
   const out = { _: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a.startsWith("--")) out[a.slice(2)] = argv[++i];
+    if (a.startsWith("--") && a.includes("=")) out[a.slice(2, a.indexOf("="))] = a.slice(a.indexOf("=") + 1);
+    else if (a.startsWith("--")) out[a.slice(2)] = argv[++i];
     else out._.push(a);
   }
   return out;
@@ -508,7 +509,9 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const cmd = args._[0];
   if (cmd === "token") {
-    const ttl = args.ttl ? Number(args.ttl) : 3600;
+    const m = /^(-?\d+)([smhd])$/.exec(args.ttl ?? "1h");
+    if (!m) throw new Error(`bad --ttl ${args.ttl}`);
+    const ttl = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
     const secret = args["jwt-secret"] ?? process.env.HUDDLE_JWT_SECRET;
     console.log(signToken({ sub: String(args.user), exp: Math.floor(Date.now() / 1000) + ttl }, secret));
   } else if (cmd === "demo-data") {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { inRoom } from "../lib/chat-client.mjs";
 import { ChatEnv, envTest } from "../lib/chat-env.mjs";
-import { ACCESS_ROOMS, DEMO_ACCESS, DEMO_USERS, craftToken, nowSeconds } from "../lib/chat-harness.mjs";
+import { ACCESS_ROOMS, DEMO_ACCESS, DEMO_USERS, craftToken, mintToken, nowSeconds } from "../lib/chat-harness.mjs";
 import {
   ERROR_CODE, assertErrorEvent, assertFailedAck, assertHistory, assertJoined, assertKeys, assertLeft,
   assertMessageEvent, assertOkAck, assertRoomError,
@@ -43,6 +43,13 @@ describe("authentication (issue 4 item 3)", () => {
       assert.deepEqual(ok, { userId: 3, userRole: "researcher" });
       client.close();
     }
+  });
+
+  test("a token minted already expired (huddle token --ttl=-1h) is refused with AUTH_EXPIRED", { timeout: 10000 }, async () => {
+    const token = await mintToken(1, env.jwtSecret, { ttl: "-1h" });
+    const { connectError } = await env.tryConnect({ token }, "expired by --ttl");
+    assert.ok(connectError, "the expired token was accepted");
+    assert.equal(connectError.data?.code, "AUTH_EXPIRED", `connect_error ${connectError.message} ${JSON.stringify(connectError.data)}`);
   });
 
   const exp = () => nowSeconds() + 600;

@@ -144,6 +144,12 @@ pub enum Error {
         /// Offset in the payload where it went wrong.
         offset: usize,
     },
+    /// Malformed JSON found by the codec's own validator (binary packet payloads).
+    #[error("malformed JSON at offset {offset}")]
+    InvalidJson {
+        /// Byte offset in the payload.
+        offset: usize,
+    },
     /// JSON nested deeper than [`crate::Limits::max_depth`].
     #[error("JSON nesting deeper than {max} levels")]
     NestingTooDeep {

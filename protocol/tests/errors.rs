@@ -158,7 +158,7 @@ fn reassembler_errors() {
         Err(Error::MissingPlaceholder { num: 0 })
     ));
     assert!(matches!(start(r#"51-["e",1]"#), Err(Error::MissingPlaceholder { num: 0 })));
-    assert!(matches!(start(r#"50-["e",]"#), Err(Error::Json(_))));
+    assert!(matches!(start(r#"50-["e",]"#), Err(Error::InvalidJson { offset: 5 })));
     // `_placeholder` other than `true` is ordinary data.
     let done = start(r#"50-["e",{"_placeholder":false,"num":0}]"#).unwrap().unwrap();
     assert_eq!(done.values().unwrap()[0].get("num"), Some(&Value::Number(0.into())));

@@ -246,6 +246,7 @@ fn sample_plain() -> Message {
         content: "plain text, no escapes".into(),
         ch: 'x',
         tags: [("a".to_string(), true)].into(),
+        big: 5,
         ..sample()
     }
 }

@@ -112,6 +112,15 @@ pub struct ServerArgs {
         default_value_t = 1024
     )]
     pub outbound_queue: usize,
+    /// Received events that may wait for one socket's handlers before its session is
+    /// closed.
+    #[arg(
+        long,
+        env = "HUDDLE_MAX_PENDING_EVENTS",
+        value_name = "N",
+        default_value_t = 256
+    )]
+    pub max_pending_events: usize,
     /// Read buffer of each WebSocket, in bytes (the main cost of an idle connection).
     #[arg(
         long,
@@ -152,6 +161,8 @@ pub struct Settings {
     pub cors: AllowedOrigins,
     /// Socket.IO connect timeout.
     pub connect_timeout: Duration,
+    /// Received events that may wait for one socket's handlers.
+    pub max_pending_events: usize,
 }
 
 fn ms(value: Option<u64>, default: u64) -> Duration {
@@ -182,6 +193,9 @@ impl ServerArgs {
         if connect_timeout.is_zero() {
             return Err(ConfigError::new("connect-timeout-ms", "must be above 0"));
         }
+        if self.max_pending_events == 0 {
+            return Err(ConfigError::new("max-pending-events", "must be above 0"));
+        }
         if self.max_connections == 0 {
             return Err(ConfigError::new("max-connections", "must be above 0"));
         }
@@ -199,6 +213,7 @@ impl ServerArgs {
             http,
             cors: AllowedOrigins::parse(&self.cors_origins)?,
             connect_timeout,
+            max_pending_events: self.max_pending_events,
         })
     }
 }

@@ -60,6 +60,7 @@ fn init_tracing() {
 fn socketio_config(settings: &Settings) -> SocketIoConfig {
     let mut config = SocketIoConfig {
         connect_timeout: settings.connect_timeout,
+        max_pending_events: settings.max_pending_events,
         ..SocketIoConfig::default()
     };
     config.limits.max_payload = settings.engine.max_payload;

@@ -19,13 +19,21 @@ fn refusal(answer: &str) -> (String, String) {
     let v: Value = serde_json::from_str(json).expect("CONNECT_ERROR JSON");
     let message = v["message"].as_str().expect("message").to_owned();
     assert!(!message.is_empty());
-    (message, v["data"]["code"].as_str().expect("data.code").to_owned())
+    (
+        message,
+        v["data"]["code"].as_str().expect("data.code").to_owned(),
+    )
 }
 
 #[tokio::test]
 async fn a_valid_token_gets_auth_success_with_user_and_role() {
     let server = start().await;
-    for (user, role) in [(1, "manager"), (2, "manager"), (3, "researcher"), (5, "researcher")] {
+    for (user, role) in [
+        (1, "manager"),
+        (2, "manager"),
+        (3, "researcher"),
+        (5, "researcher"),
+    ] {
         let auth = json!({ "token": server.token(user) }).to_string();
         let (ws, answer) = server.connect_raw(Some(&auth)).await;
         assert!(answer.starts_with("40{\"sid\":"), "{answer}");
@@ -98,7 +106,11 @@ async fn every_refusal_has_its_code() {
         assert_eq!(got, code, "{name}: {message}");
         ws.close().await;
     }
-    assert_eq!(server.io.socket_count("/"), 0, "no refused socket connected");
+    assert_eq!(
+        server.io.socket_count("/"),
+        0,
+        "no refused socket connected"
+    );
 }
 
 #[tokio::test]

@@ -62,7 +62,10 @@ async fn join_sends_the_latest_50_oldest_first_then_pages_back_through_120() {
         page.extend(seen);
         seen = page;
         if event["hasMore"] == false {
-            assert!(event.get("nextCursor").is_none(), "no cursor on the last page");
+            assert!(
+                event.get("nextCursor").is_none(),
+                "no cursor on the last page"
+            );
             break;
         }
         cursor = event["nextCursor"].clone();
@@ -90,7 +93,11 @@ async fn history_limit_is_capped_at_100_and_validated() {
         )
         .await;
     assert_eq!(ids(&page).len(), 7);
-    for bad in [json!({"limit": 0}), json!({"limit": "10"}), json!({"cursor": -1})] {
+    for bad in [
+        json!({"limit": 0}),
+        json!({"limit": "10"}),
+        json!({"cursor": -1}),
+    ] {
         let mut payload = json!({"roomType": "project", "roomId": 1});
         for (k, v) in bad.as_object().unwrap() {
             payload[k] = v.clone();
@@ -106,16 +113,25 @@ async fn history_needs_access_not_a_join() {
     seed(&server, 3).await;
     let mut edsger = server.client(5).await;
     let page = edsger
-        .request("message:history", json!({"roomType": "project", "roomId": 1}))
+        .request(
+            "message:history",
+            json!({"roomType": "project", "roomId": 1}),
+        )
         .await;
     assert_eq!(ids(&page).len(), 3, "access without joining is enough");
     let mut grace = server.client(2).await;
     let ack = grace
-        .request("message:history", json!({"roomType": "project", "roomId": 1}))
+        .request(
+            "message:history",
+            json!({"roomType": "project", "roomId": 1}),
+        )
         .await;
     assert_eq!(error_code(&ack), "ROOM_FORBIDDEN");
     let ack = grace
-        .request("message:history", json!({"roomType": "study", "roomId": 77}))
+        .request(
+            "message:history",
+            json!({"roomType": "study", "roomId": 77}),
+        )
         .await;
     assert_eq!(error_code(&ack), "ROOM_NOT_FOUND");
 }

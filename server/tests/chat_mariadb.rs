@@ -32,7 +32,11 @@ fn server_url() -> String {
 fn mariadb_addr() -> SocketAddr {
     let opts = mysql_async::Opts::from_url(&server_url()).expect("a MariaDB URL");
     let host = opts.ip_or_hostname();
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
     format!("{host}:{}", opts.tcp_port())
         .parse()
         .expect("MariaDB on an IP address")
@@ -137,7 +141,8 @@ impl Proxy {
             accept.abort();
             let _ = accept.await;
         }
-        let links: Vec<_> = std::mem::take(&mut *self.links.lock().unwrap_or_else(|e| e.into_inner()));
+        let links: Vec<_> =
+            std::mem::take(&mut *self.links.lock().unwrap_or_else(|e| e.into_inner()));
         for link in links {
             link.abort();
             let _ = link.await;
@@ -163,7 +168,12 @@ async fn mariadb_store(url: &str, clock: &Arc<ManualClock>) -> Arc<dyn Store> {
     };
     let store = MariaDbStore::connect(url, shared, options)
         .await
-        .unwrap_or_else(|e| panic!("MariaDB must be reachable at {} for this test: {e}", server_url()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "MariaDB must be reachable at {} for this test: {e}",
+                server_url()
+            )
+        });
     store
         .load_dataset(&demo_dataset())
         .await
@@ -200,8 +210,10 @@ async fn an_unreachable_database_means_db_unavailable_and_the_server_recovers() 
     let ack = alan.send("project", 1, "during").await;
     assert_eq!(error_code(&ack), "DB_UNAVAILABLE");
     assert_eq!(alan.event("error").await["code"], "DB_UNAVAILABLE");
-    ada.no_event("message:new", Duration::from_millis(300)).await;
-    alan.no_event("message:new", Duration::from_millis(10)).await;
+    ada.no_event("message:new", Duration::from_millis(300))
+        .await;
+    alan.no_event("message:new", Duration::from_millis(10))
+        .await;
 
     // A new connection cannot load its user: refused with DB_UNAVAILABLE.
     let (_, answer) = server
@@ -213,11 +225,21 @@ async fn an_unreachable_database_means_db_unavailable_and_the_server_recovers() 
     proxy.restore().await;
     let ack = alan.send("project", 1, "after").await;
     assert_eq!(ack["ok"], true, "recovered by itself: {ack}");
-    assert_eq!(ada.event("message:new").await["message"]["content"], "after");
+    assert_eq!(
+        ada.event("message:new").await["message"]["content"],
+        "after"
+    );
     let page = ada
-        .request("message:history", json!({"roomType": "project", "roomId": 1}))
+        .request(
+            "message:history",
+            json!({"roomType": "project", "roomId": 1}),
+        )
         .await;
-    assert_eq!(contents(&page), ["before", "after"], "nothing of the failed send");
+    assert_eq!(
+        contents(&page),
+        ["before", "after"],
+        "nothing of the failed send"
+    );
     let mut edsger = server.client(5).await;
     edsger.join("project", 1).await;
 }
@@ -238,7 +260,10 @@ async fn a_restarted_server_loses_nothing() {
             sent.push(alan.send("study", 1, &format!("kept {i}")).await["message"].clone());
         }
         let edited = alan
-            .request("message:edit", json!({"messageId": sent[1]["id"], "content": "kept 1 (edited)"}))
+            .request(
+                "message:edit",
+                json!({"messageId": sent[1]["id"], "content": "kept 1 (edited)"}),
+            )
             .await;
         sent[1] = edited["message"].clone();
         let deleted = alan

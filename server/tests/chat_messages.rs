@@ -37,9 +37,24 @@ async fn send_broadcasts_to_everyone_in_the_room_sender_included() {
     assert_eq!(
         keys(message),
         [
-            "content", "createdAt", "deletedAt", "editedAt", "file", "fileId", "fileName",
-            "fileSize", "id", "mimeType", "replyTo", "replyToId", "roomId", "roomType", "sender",
-            "senderId", "type", "updatedAt"
+            "content",
+            "createdAt",
+            "deletedAt",
+            "editedAt",
+            "file",
+            "fileId",
+            "fileName",
+            "fileSize",
+            "id",
+            "mimeType",
+            "replyTo",
+            "replyToId",
+            "roomId",
+            "roomType",
+            "sender",
+            "senderId",
+            "type",
+            "updatedAt"
         ]
     );
     assert_eq!(message["content"], "hello team", "tags removed");
@@ -52,8 +67,15 @@ async fn send_broadcasts_to_everyone_in_the_room_sender_included() {
         json!({"id": 3, "firstName": "Alan", "lastName": "Turing"})
     );
     for null in [
-        "fileId", "fileName", "fileSize", "mimeType", "replyToId", "replyTo", "editedAt",
-        "deletedAt", "file",
+        "fileId",
+        "fileName",
+        "fileSize",
+        "mimeType",
+        "replyToId",
+        "replyTo",
+        "editedAt",
+        "deletedAt",
+        "file",
     ] {
         assert!(message[null].is_null(), "{null} should be null");
     }
@@ -117,13 +139,28 @@ async fn send_refusals_have_their_codes_and_store_nothing() {
         (with(json!({"content": ""})), "CONTENT_EMPTY"),
         (with(json!({"content": " \n\t"})), "CONTENT_EMPTY"),
         (with(json!({"content": "<p></p>"})), "CONTENT_EMPTY"),
-        (with(json!({"content": "é".repeat(10_001)})), "CONTENT_TOO_LONG"),
-        (with(json!({"type": "image", "fileId": 1})), "UNSUPPORTED_TYPE"),
+        (
+            with(json!({"content": "é".repeat(10_001)})),
+            "CONTENT_TOO_LONG",
+        ),
+        (
+            with(json!({"type": "image", "fileId": 1})),
+            "UNSUPPORTED_TYPE",
+        ),
         (with(json!({"type": "file"})), "UNSUPPORTED_TYPE"),
-        (with(json!({"roomType": "project", "roomId": 3})), "NOT_IN_ROOM"),
-        (with(json!({"roomType": "study", "roomId": 1})), "NOT_IN_ROOM"),
+        (
+            with(json!({"roomType": "project", "roomId": 3})),
+            "NOT_IN_ROOM",
+        ),
+        (
+            with(json!({"roomType": "study", "roomId": 1})),
+            "NOT_IN_ROOM",
+        ),
         (with(json!({"replyToId": 424242})), "REPLY_NOT_FOUND"),
-        (with(json!({"clientMessageId": "x".repeat(65)})), "INVALID_PAYLOAD"),
+        (
+            with(json!({"clientMessageId": "x".repeat(65)})),
+            "INVALID_PAYLOAD",
+        ),
         (with(json!({"roomId": "1"})), "INVALID_PAYLOAD"),
     ];
     for (payload, code) in cases {
@@ -138,12 +175,22 @@ async fn send_refusals_have_their_codes_and_store_nothing() {
         .request("message:send", with(json!({"content": "é".repeat(10_000)})))
         .await;
     assert_eq!(ack["ok"], true);
-    assert_eq!(alan.event("message:new").await["message"]["id"], ack["message"]["id"]);
+    assert_eq!(
+        alan.event("message:new").await["message"]["id"],
+        ack["message"]["id"]
+    );
     alan.no_event("message:new", QUIET).await;
     let page = ada
-        .request("message:history", json!({"roomType": "project", "roomId": 1}))
+        .request(
+            "message:history",
+            json!({"roomType": "project", "roomId": 1}),
+        )
         .await;
-    assert_eq!(page["messages"].as_array().unwrap().len(), 1, "only the valid one stored");
+    assert_eq!(
+        page["messages"].as_array().unwrap().len(),
+        1,
+        "only the valid one stored"
+    );
 }
 
 #[tokio::test]
@@ -183,7 +230,8 @@ async fn a_resent_client_message_id_returns_the_original_and_broadcasts_nothing(
     let mut ada = server.client(1).await;
     alan.join("study", 1).await;
     ada.join("study", 1).await;
-    let payload = json!({"roomType": "study", "roomId": 1, "content": "once", "clientMessageId": "c-42"});
+    let payload =
+        json!({"roomType": "study", "roomId": 1, "content": "once", "clientMessageId": "c-42"});
     let first = alan.request("message:send", payload.clone()).await;
     assert_eq!(ada.event("message:new").await["message"], first["message"]);
 
@@ -231,7 +279,10 @@ async fn edit_by_the_sender_broadcasts_message_edited() {
     assert_eq!(edited["updatedAt"], edited["editedAt"]);
     assert!(edited["updatedAt"].as_str() > original["createdAt"].as_str());
     for c in [&mut ada, &mut alan] {
-        assert_eq!(c.event("message:edited").await, json!({ "message": edited }));
+        assert_eq!(
+            c.event("message:edited").await,
+            json!({ "message": edited })
+        );
     }
 }
 
@@ -275,7 +326,10 @@ async fn delete_is_soft_and_final() {
         .request("message:delete", json!({"messageId": message["id"]}))
         .await;
     let deleted = json!({"messageId": message["id"], "roomType": "project", "roomId": 1});
-    assert_eq!(ack, json!({"ok": true, "messageId": message["id"], "roomType": "project", "roomId": 1}));
+    assert_eq!(
+        ack,
+        json!({"ok": true, "messageId": message["id"], "roomType": "project", "roomId": 1})
+    );
     for c in [&mut ada, &mut alan] {
         assert_eq!(c.event("message:deleted").await, deleted);
     }
@@ -284,13 +338,19 @@ async fn delete_is_soft_and_final() {
         .await;
     assert_eq!(error_code(&again), "MESSAGE_DELETED");
     let edit = alan
-        .request("message:edit", json!({"messageId": message["id"], "content": "undo"}))
+        .request(
+            "message:edit",
+            json!({"messageId": message["id"], "content": "undo"}),
+        )
         .await;
     assert_eq!(error_code(&edit), "MESSAGE_DELETED");
 
     // History shows a tombstone.
     let page = ada
-        .request("message:history", json!({"roomType": "project", "roomId": 1}))
+        .request(
+            "message:history",
+            json!({"roomType": "project", "roomId": 1}),
+        )
         .await;
     let tombstone = &page["messages"][0];
     assert_eq!(tombstone["id"], message["id"]);
@@ -314,10 +374,15 @@ async fn who_may_change_a_message() {
 
     // Another researcher of the room: forbidden.
     let ack = edsger
-        .request("message:edit", json!({"messageId": m1, "content": "mine now"}))
+        .request(
+            "message:edit",
+            json!({"messageId": m1, "content": "mine now"}),
+        )
         .await;
     assert_eq!(error_code(&ack), "EDIT_FORBIDDEN");
-    let ack = edsger.request("message:delete", json!({"messageId": m1})).await;
+    let ack = edsger
+        .request("message:delete", json!({"messageId": m1}))
+        .await;
     assert_eq!(error_code(&ack), "EDIT_FORBIDDEN");
 
     // A manager without access to the room: the message is not even visible.
@@ -328,16 +393,24 @@ async fn who_may_change_a_message() {
 
     // A manager with access (creator), without having joined: allowed.
     let ack = ada
-        .request("message:edit", json!({"messageId": m1, "content": "moderated"}))
+        .request(
+            "message:edit",
+            json!({"messageId": m1, "content": "moderated"}),
+        )
         .await;
     assert_eq!(ack["message"]["content"], "moderated");
     assert_eq!(ack["message"]["senderId"], 3, "the sender stays the sender");
-    let ack = ada.request("message:delete", json!({"messageId": m2})).await;
+    let ack = ada
+        .request("message:delete", json!({"messageId": m2}))
+        .await;
     assert_eq!(ack["ok"], true);
 
     // Unknown message.
     let ack = ada
-        .request("message:edit", json!({"messageId": 999_999, "content": "x"}))
+        .request(
+            "message:edit",
+            json!({"messageId": 999_999, "content": "x"}),
+        )
         .await;
     assert_eq!(error_code(&ack), "MESSAGE_NOT_FOUND");
     // Bad edit content.

@@ -13,7 +13,7 @@ const PER_SENDER: usize = 40;
 async fn concurrent_senders_one_order_for_everyone() {
     let server = start().await;
     // Project 1: Ada (1), Alan (3), Edsger (5); a second Ada connection watches only.
-    let mut senders = vec![
+    let mut senders = [
         server.client(1).await,
         server.client(3).await,
         server.client(5).await,
@@ -126,7 +126,11 @@ async fn a_joiner_during_traffic_gets_no_gap_and_no_duplicate() {
     }
     let mut reference = Vec::new();
     for _ in 0..30 {
-        reference.push(alan.event("message:new").await["message"]["id"].as_u64().unwrap());
+        reference.push(
+            alan.event("message:new").await["message"]["id"]
+                .as_u64()
+                .unwrap(),
+        );
     }
     assert_eq!(
         ids, reference,

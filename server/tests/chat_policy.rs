@@ -51,7 +51,9 @@ async fn every_demo_user_against_every_room() {
                     ErrorCode::RoomForbidden,
                     "user {user_id} {room}: {e}"
                 ),
-                (want, got) => panic!("user {user_id} {room}: expected allowed={want}, got {got:?}"),
+                (want, got) => {
+                    panic!("user {user_id} {room}: expected allowed={want}, got {got:?}")
+                }
             }
             checked += 1;
         }

@@ -32,9 +32,13 @@ async fn ten_pass_the_eleventh_is_refused_and_not_stored() {
     let refused = alan.send("project", 1, "one too many").await;
     assert_eq!(error_code(&refused), "RATE_LIMITED");
     assert_eq!(alan.event("error").await["code"], "RATE_LIMITED");
-    ada.no_event("message:new", Duration::from_millis(200)).await;
+    ada.no_event("message:new", Duration::from_millis(200))
+        .await;
     let page = ada
-        .request("message:history", json!({"roomType": "project", "roomId": 1}))
+        .request(
+            "message:history",
+            json!({"roomType": "project", "roomId": 1}),
+        )
         .await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 10);
 
@@ -43,11 +47,17 @@ async fn ten_pass_the_eleventh_is_refused_and_not_stored() {
 
     // Refused attempts consume nothing: one token is back 6 s later, however many were refused.
     for _ in 0..5 {
-        assert_eq!(error_code(&alan.send("project", 1, "x").await), "RATE_LIMITED");
+        assert_eq!(
+            error_code(&alan.send("project", 1, "x").await),
+            "RATE_LIMITED"
+        );
     }
     server.clock.advance(chrono::Duration::seconds(6));
     assert_eq!(alan.send("project", 1, "refilled").await["ok"], true);
-    assert_eq!(error_code(&alan.send("project", 1, "x").await), "RATE_LIMITED");
+    assert_eq!(
+        error_code(&alan.send("project", 1, "x").await),
+        "RATE_LIMITED"
+    );
 }
 
 #[tokio::test]
@@ -58,7 +68,10 @@ async fn the_limit_is_configurable() {
     for _ in 0..3 {
         assert_eq!(alan.send("project", 1, "ok").await["ok"], true);
     }
-    assert_eq!(error_code(&alan.send("project", 1, "no").await), "RATE_LIMITED");
+    assert_eq!(
+        error_code(&alan.send("project", 1, "no").await),
+        "RATE_LIMITED"
+    );
     server.clock.advance(chrono::Duration::seconds(20));
     assert_eq!(alan.send("project", 1, "ok").await["ok"], true);
 }

@@ -34,7 +34,11 @@ async fn the_first_read_is_broadcast_and_a_repeat_is_not() {
     server.clock.advance(chrono::Duration::seconds(3));
     let again = alan.request("message:read", json!({"messageId": id})).await;
     assert_eq!(again["ok"], true);
-    assert_eq!(again["readBy"]["readAt"], read_at.as_str(), "the first read's time");
+    assert_eq!(
+        again["readBy"]["readAt"],
+        read_at.as_str(),
+        "the first read's time"
+    );
     ada.no_event("message:read", QUIET).await;
     alan.no_event("message:read", QUIET).await;
 }
@@ -46,7 +50,9 @@ async fn reads_need_a_visible_message() {
     ada.join("project", 1).await;
     let id = ada.send("project", 1, "internal").await["message"]["id"].clone();
     let mut grace = server.client(2).await;
-    let ack = grace.request("message:read", json!({"messageId": id})).await;
+    let ack = grace
+        .request("message:read", json!({"messageId": id}))
+        .await;
     assert_eq!(error_code(&ack), "MESSAGE_NOT_FOUND");
     let ack = grace
         .request("message:read", json!({"messageId": 123_456}))

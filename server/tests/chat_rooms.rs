@@ -39,7 +39,11 @@ async fn access_table_over_the_wire_for_every_demo_user_and_room() {
                 assert_eq!(history["roomType"], kind);
                 assert_eq!(history["roomId"], id);
             } else {
-                let expected = if id == 99 { "ROOM_NOT_FOUND" } else { "ROOM_FORBIDDEN" };
+                let expected = if id == 99 {
+                    "ROOM_NOT_FOUND"
+                } else {
+                    "ROOM_FORBIDDEN"
+                };
                 assert_eq!(error_code(&ack), expected, "user {user} {kind} {id}");
                 let room_error = client.event("room:error").await;
                 assert_eq!(
@@ -80,7 +84,11 @@ async fn member_count_counts_distinct_users() {
     let mut ada2 = server.client(1).await;
     let mut alan = server.client(3).await;
     assert_eq!(ada1.join("project", 1).await.1["memberCount"], 1);
-    assert_eq!(ada2.join("project", 1).await.1["memberCount"], 1, "same user twice");
+    assert_eq!(
+        ada2.join("project", 1).await.1["memberCount"],
+        1,
+        "same user twice"
+    );
     assert_eq!(alan.join("project", 1).await.1["memberCount"], 2);
     // A departure is seen by the next joiner.
     alan.request("room:leave", json!({"type": "project", "id": 1}))
@@ -106,7 +114,8 @@ async fn leave_answers_room_left_and_stops_delivery() {
         json!({"roomType": "project", "roomId": 1})
     );
     ada.send("project", 1, "after alan left").await;
-    alan.no_event("message:new", Duration::from_millis(200)).await;
+    alan.no_event("message:new", Duration::from_millis(200))
+        .await;
 
     // Leaving again: room:error NOT_IN_ROOM.
     let again = alan
@@ -135,7 +144,10 @@ async fn bad_room_payloads() {
     }
     // Room readable, sinceId bad: room:error.
     let ack = ada
-        .request("room:join", json!({"type": "project", "id": 1, "sinceId": "x"}))
+        .request(
+            "room:join",
+            json!({"type": "project", "id": 1, "sinceId": "x"}),
+        )
         .await;
     assert_eq!(error_code(&ack), "INVALID_PAYLOAD");
     assert_eq!(ada.event("room:error").await["roomId"], 1);
@@ -146,4 +158,15 @@ async fn bad_room_payloads() {
     // No argument at all.
     let ack = ada.request("room:join", serde_json::Value::Null).await;
     assert_eq!(error_code(&ack), "INVALID_PAYLOAD");
+}
+
+#[tokio::test]
+async fn unknown_events_get_unknown_event() {
+    let server = start().await;
+    let mut ada = server.client(1).await;
+    let ack = ada.request("room:jion", json!({"type": "project", "id": 1})).await;
+    assert_eq!(error_code(&ack), "UNKNOWN_EVENT");
+    let error = ada.event("error").await;
+    assert_eq!(error["code"], "UNKNOWN_EVENT");
+    assert!(error["message"].as_str().unwrap().contains("room:jion"));
 }

@@ -23,7 +23,7 @@ async fn polling_handshake_answers_the_open_packet() {
     assert_eq!(
         text,
         format!(
-            r#"0{{"sid":"{sid}","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}}"#
+            r#"0{{"sid":"{sid}","upgrades":["websocket"],"pingInterval":60000,"pingTimeout":50000,"maxPayload":1000000}}"#
         )
     );
     assert_eq!(
@@ -42,7 +42,7 @@ async fn websocket_handshake_sends_the_open_packet_first() {
     assert_eq!(
         text,
         format!(
-            r#"0{{"sid":"{sid}","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}}"#
+            r#"0{{"sid":"{sid}","upgrades":[],"pingInterval":60000,"pingTimeout":50000,"maxPayload":1000000}}"#
         )
     );
     ws_send(&mut ws, "4hello").await;

@@ -107,7 +107,7 @@ async fn a_websocket_client_that_does_not_read_is_disconnected() {
     drop(ws);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn connections_over_the_cap_wait_for_a_free_slot() {
     let server = TestServer::start_with(
         test_config(),
@@ -128,7 +128,7 @@ async fn connections_over_the_cap_wait_for_a_free_slot() {
     // A second connection is not served while the first is open...
     let addr = server.addr;
     let second = tokio::spawn(async move { get(addr, "/health").await });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!second.is_finished());
     // ...and is as soon as it closes.
     drop(first);

@@ -5,8 +5,6 @@
 
 mod engine_support;
 
-use std::time::Duration;
-
 use engine_support::*;
 use huddle_server::engine::{CloseReason, Data, EngineConfig};
 use tokio::io::AsyncWriteExt;
@@ -87,7 +85,7 @@ async fn a_malformed_body_closes_the_session() {
     assert_eq!(res.text(), r#"{"code":1,"message":"Session ID unknown"}"#);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_second_concurrent_get_closes_the_session() {
     let mut server = TestServer::start(test_config()).await;
     let sid = server.open_polling().await;
@@ -99,7 +97,7 @@ async fn a_second_concurrent_get_closes_the_session() {
         .write_all(&raw_request("GET", &q1, &[], b"", true))
         .await
         .unwrap();
-    wait_until_pending(&server, &sid).await;
+    server.wait_parked(1).await;
     let second = get(addr, &format!("{q}&t=burst")).await;
     assert_eq!(second.status, 400);
     let first = read_response(&mut first).await;
@@ -109,14 +107,7 @@ async fn a_second_concurrent_get_closes_the_session() {
     assert_eq!(get(addr, &q).await.status, 400);
 }
 
-/// Lets the server process everything already sent. Under a paused clock a sleep
-/// returns only once the runtime is idle: every byte written so far has been read
-/// and handled (loopback TCP delivers at once), so the session holds the GET.
-async fn wait_until_pending(_server: &TestServer, _sid: &str) {
-    tokio::time::sleep(Duration::from_millis(1)).await;
-}
-
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_cancelled_get_closes_the_session() {
     let mut server = TestServer::start(test_config()).await;
     let sid = server.open_polling().await;
@@ -125,13 +116,13 @@ async fn a_cancelled_get_closes_the_session() {
     conn.write_all(&raw_request("GET", &q, &[], b"", true))
         .await
         .unwrap();
-    wait_until_pending(&server, &sid).await;
+    server.wait_parked(1).await;
     drop(conn);
     assert_eq!(server.close_reason(&sid).await, CloseReason::TransportError);
     assert_eq!(get(server.addr, &q).await.status, 400);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_close_packet_releases_the_pending_get_with_a_noop() {
     let mut server = TestServer::start(test_config()).await;
     let sid = server.open_polling().await;
@@ -140,7 +131,7 @@ async fn a_close_packet_releases_the_pending_get_with_a_noop() {
     conn.write_all(&raw_request("GET", &q, &[], b"", true))
         .await
         .unwrap();
-    wait_until_pending(&server, &sid).await;
+    server.wait_parked(1).await;
     let res = post(server.addr, &q, b"1").await;
     assert_eq!(res.text(), "ok");
     let pending = read_response(&mut conn).await;
@@ -166,14 +157,12 @@ async fn a_body_over_max_payload_is_refused_with_413() {
     assert_eq!(res.status, 200);
     let res = get(server.addr, &q).await;
     assert_eq!(res.body, body);
-    // One byte over: 413, and the session is closed.
+    // One byte over: 413, as the reference; the session is left to the client.
     body.push(b'x');
     let res = post(server.addr, &q, &body).await;
     assert_eq!(res.status, 413);
-    assert_eq!(server.close_reason(&sid).await, CloseReason::TransportError);
+    assert!(server.engine.session(&sid).is_some());
     // A chunked body (no Content-Length) over the limit is refused the same way.
-    let sid = server.open_polling().await;
-    let q = server.url(&format!("sid={sid}"));
     let mut conn = TcpStream::connect(server.addr).await.unwrap();
     let head = format!(
         "POST {q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -190,6 +179,43 @@ async fn a_body_over_max_payload_is_refused_with_413() {
     conn.write_all(b"0\r\n\r\n").await.unwrap();
     let res = read_response(&mut conn).await;
     assert_eq!(res.status, 413);
+    // Nothing of the refused bodies was delivered.
+    assert!(matches!(server.event().await, Event::Open(_)));
+    assert!(matches!(server.event().await, Event::Message(_, Data::Text(t)) if t.len() == 999));
+    // When the client abandons the transport (its pending GET ends), the session closes
+    // with the reason the client reports too.
+    let mut pending = TcpStream::connect(server.addr).await.unwrap();
+    pending
+        .write_all(&raw_request("GET", &q, &[], b"", true))
+        .await
+        .unwrap();
+    // An echo through the session proves the GET is parked before it is dropped.
+    assert_eq!(post(server.addr, &q, b"4x").await.text(), "ok");
+    assert_eq!(read_response(&mut pending).await.text(), "4x");
+    let mut pending = TcpStream::connect(server.addr).await.unwrap();
+    pending
+        .write_all(&raw_request("GET", &q, &[], b"", true))
+        .await
+        .unwrap();
+    server.wait_parked(1).await;
+    drop(pending);
+    assert_eq!(server.close_reason(&sid).await, CloseReason::TransportError);
+}
+
+#[tokio::test]
+async fn a_binary_content_type_is_refused_and_closes_the_session() {
+    let mut server = TestServer::start(test_config()).await;
+    let sid = server.open_polling().await;
+    let q = server.url(&format!("sid={sid}"));
+    let res = request(
+        server.addr,
+        "POST",
+        &q,
+        &[("Content-Type", "application/octet-stream")],
+        b"\x01\x02",
+    )
+    .await;
+    assert_eq!(res.status, 400);
     assert_eq!(server.close_reason(&sid).await, CloseReason::TransportError);
 }
 
@@ -217,7 +243,6 @@ async fn an_application_close_flushes_queued_frames_then_sends_the_close_packet(
         session.send(text_frame("4late")),
         Err(huddle_server::engine::SendError::Closed)
     );
-    // Bounded wait is not needed: the close event above came after the table removal.
-    tokio::time::sleep(Duration::ZERO).await;
+    // The close event comes after the table removal.
     assert_eq!(server.engine.session_count(), 0);
 }

@@ -56,6 +56,7 @@ async fn shutdown_closes_every_session_with_an_engine_close() {
         .unwrap();
     ws_send(&mut ws, "4sync").await;
     assert_eq!(ws_text(&mut ws).await, "4sync");
+    server.wait_parked(1).await;
 
     server.shutdown.cancel();
 
@@ -68,15 +69,18 @@ async fn shutdown_closes_every_session_with_an_engine_close() {
         .await
         .expect("server did not stop in time")
         .unwrap();
-    let mut reasons = vec![
-        server.close_reason(&polling).await,
-        server.close_reason(&websocket).await,
-    ];
-    reasons.dedup();
-    assert_eq!(reasons, vec![CloseReason::ServerShutdown]);
+    let mut closed = Vec::new();
+    while closed.len() < 2 {
+        if let Event::Close(sid, reason) = server.event().await {
+            assert_eq!(reason, CloseReason::ServerShutdown);
+            closed.push(sid);
+        }
+    }
+    closed.sort();
+    let mut expected = vec![polling, websocket];
+    expected.sort();
+    assert_eq!(closed, expected);
     assert_eq!(server.engine.session_count(), 0);
-    // Nobody listens any more.
-    assert!(TcpStream::connect(server.addr).await.is_err());
 }
 
 #[tokio::test]

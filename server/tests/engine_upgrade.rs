@@ -11,12 +11,6 @@ use huddle_server::engine::{CloseReason, EngineConfig, Transport};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-/// Lets the server process everything already sent (see `engine_polling.rs`): under a
-/// paused clock this returns once the runtime is idle.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1)).await;
-}
-
 #[tokio::test]
 async fn upgrade_sequence_as_the_reference() {
     let server = TestServer::start(test_config()).await;
@@ -37,7 +31,7 @@ async fn upgrade_sequence_as_the_reference() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_probe_releases_a_pending_get_with_a_noop() {
     let server = TestServer::start(test_config()).await;
     let sid = server.open_polling().await;
@@ -47,7 +41,7 @@ async fn the_probe_releases_a_pending_get_with_a_noop() {
         .write_all(&raw_request("GET", &q, &[], b"", true))
         .await
         .unwrap();
-    settle().await;
+    server.wait_parked(1).await;
     let mut ws = ws_connect(&server.ws_url(&format!("&sid={sid}")), &[]).await;
     ws_send(&mut ws, "2probe").await;
     assert_eq!(ws_text(&mut ws).await, "3probe");
@@ -162,12 +156,10 @@ async fn no_frame_is_lost_or_duplicated_across_the_switch() {
     assert_eq!(res.status, 400);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_upgrade_not_completed_in_time_is_abandoned() {
     let server = TestServer::start(EngineConfig {
         upgrade_timeout: Duration::from_millis(100),
-        ping_interval: Duration::from_secs(60),
-        ping_timeout: Duration::from_secs(60),
         ..test_config()
     })
     .await;

@@ -25,19 +25,38 @@ fn needs_escape_mask(w: u64) -> u64 {
     (zero_quote | zero_backslash | control) & HI
 }
 
+/// Bytes that need escaping, for short strings scanned one byte at a time.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 #[inline(always)]
-fn byte_needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Index of the first byte at or after `i` that needs escaping.
 #[inline]
 pub(crate) fn find_escape(bytes: &[u8], mut i: usize) -> Option<usize> {
-    while i + 16 <= bytes.len() {
-        let a = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-        let b = u64::from_le_bytes(bytes[i + 8..i + 16].try_into().expect("8 bytes"));
-        let ma = needs_escape_mask(a);
-        let mb = needs_escape_mask(b);
+    let len = bytes.len();
+    if len - i.min(len) < 8 {
+        // Short tail (keys, event names): a table lookup per byte.
+        return bytes[i.min(len)..]
+            .iter()
+            .position(|&b| NEEDS_ESCAPE[b as usize])
+            .map(|p| i + p);
+    }
+    while i + 16 <= len {
+        let ma = needs_escape_mask(word(bytes, i));
+        let mb = needs_escape_mask(word(bytes, i + 8));
         if (ma | mb) != 0 {
             return Some(if ma != 0 {
                 i + (ma.trailing_zeros() / 8) as usize
@@ -47,18 +66,23 @@ pub(crate) fn find_escape(bytes: &[u8], mut i: usize) -> Option<usize> {
         }
         i += 16;
     }
-    while i + 8 <= bytes.len() {
-        let a = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-        let ma = needs_escape_mask(a);
+    if i + 8 <= len {
+        let ma = needs_escape_mask(word(bytes, i));
         if ma != 0 {
             return Some(i + (ma.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    bytes[i..]
-        .iter()
-        .position(|&b| byte_needs_escape(b))
-        .map(|p| i + p)
+    if i < len {
+        // Overlapping read of the last word: the bytes before `i` in it are known
+        // clean, so the lowest flagged byte is a real one at or after `i`.
+        let last = len - 8;
+        let m = needs_escape_mask(word(bytes, last));
+        if m != 0 {
+            return Some(last + (m.trailing_zeros() / 8) as usize);
+        }
+    }
+    None
 }
 
 #[inline]

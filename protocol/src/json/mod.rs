@@ -5,5 +5,6 @@
 pub(crate) mod args;
 pub(crate) mod depth;
 pub(crate) mod escape;
+pub(crate) mod scan;
 pub(crate) mod ser;
 pub(crate) mod size;

@@ -10,8 +10,8 @@
 //!   to more than [`Limits::max_attachments_size`] bytes;
 //! - placeholders out of range, duplicated, malformed or nested in one another, an
 //!   announced attachment no placeholder uses, JSON nested deeper than
-//!   [`Limits::max_depth`] (all checked when the header arrives, before any
-//!   attachment is held, by an allocation-free walk of the payload);
+//!   [`Limits::max_depth`], malformed JSON (all checked when the header arrives,
+//!   before any attachment is held, by one allocation-free pass over the payload);
 //! - a text packet while attachments are pending, a binary frame while none is.
 //!
 //! The completed [`BinaryPacket`] keeps the payload as raw JSON plus the
@@ -25,7 +25,6 @@ use super::event::{ArgsSeed, read_event_name};
 use super::packet::{Packet, PacketType};
 use super::placeholders;
 use super::value::Value;
-use crate::json::depth::check_depth;
 use crate::{Error, Limits, Result, Str};
 
 /// A binary packet whose attachments have all arrived.
@@ -207,8 +206,7 @@ impl Reassembler {
         let data = packet
             .data
             .ok_or(Error::MissingPayload { kind: packet.kind })?;
-        check_depth(data.as_bytes(), self.limits.max_depth)?;
-        placeholders::check(data.as_str(), expected)?;
+        placeholders::check(data.as_str(), expected, self.limits.max_depth)?;
         let pending = Pending {
             kind: packet.kind,
             nsp: packet.nsp,

@@ -163,9 +163,9 @@ impl JwtVerifier {
             None => None,
         };
         let rs256 = match &settings.public_key_pem {
-            Some(pem) => Some(
-                DecodingKey::from_rsa_pem(pem).map_err(|e| KeyError::BadPem(e.to_string()))?,
-            ),
+            Some(pem) => {
+                Some(DecodingKey::from_rsa_pem(pem).map_err(|e| KeyError::BadPem(e.to_string()))?)
+            }
             None => None,
         };
         if hs256.is_none() && rs256.is_none() {
@@ -205,14 +205,11 @@ impl JwtVerifier {
         // and the clock offset apply; presence is still enforced here.
         validation.validate_exp = false;
         validation.required_spec_claims = HashSet::from(["exp".to_owned()]);
-        match &self.audience {
-            Some(aud) => {
-                validation.set_audience(&[aud]);
-                validation.required_spec_claims.insert("aud".into());
-            }
-            // No audience configured: the library's default still refuses a token that
-            // names one (it is meant for someone else).
-            None => {}
+        // Without a configured audience the library's default still refuses a token that
+        // names one (it is meant for someone else).
+        if let Some(aud) = &self.audience {
+            validation.set_audience(&[aud]);
+            validation.required_spec_claims.insert("aud".into());
         }
         if let Some(iss) = &self.issuer {
             validation.set_issuer(&[iss]);
@@ -465,7 +462,11 @@ mod tests {
             ("bad base64", "@@.@@.@@".into(), ErrorCode::AuthInvalid),
             (
                 "wrong secret",
-                raw_hs(h.clone(), json!({"sub": "1", "exp": exp}), b"another secret"),
+                raw_hs(
+                    h.clone(),
+                    json!({"sub": "1", "exp": exp}),
+                    b"another secret",
+                ),
                 ErrorCode::AuthInvalid,
             ),
             (
@@ -515,7 +516,11 @@ mod tests {
             ),
             (
                 "aud present but none configured",
-                raw_hs(h.clone(), json!({"sub": "1", "exp": exp, "aud": "x"}), SECRET),
+                raw_hs(
+                    h.clone(),
+                    json!({"sub": "1", "exp": exp, "aud": "x"}),
+                    SECRET,
+                ),
                 ErrorCode::AuthInvalid,
             ),
             (
@@ -534,8 +539,7 @@ mod tests {
                 "HS512 not accepted",
                 {
                     let hh = URL_SAFE_NO_PAD.encode(json!({"alg": "HS512"}).to_string());
-                    let cc =
-                        URL_SAFE_NO_PAD.encode(json!({"sub": "1", "exp": exp}).to_string());
+                    let cc = URL_SAFE_NO_PAD.encode(json!({"sub": "1", "exp": exp}).to_string());
                     let sig = jsonwebtoken::crypto::sign(
                         format!("{hh}.{cc}").as_bytes(),
                         &EncodingKey::from_secret(SECRET),
@@ -599,9 +603,10 @@ mod tests {
     #[test]
     fn rs256_signed_by_another_key_is_refused() {
         let (_, c) = clock();
-        let token = JwtSigner::rs256(OTHER_PRIVATE.as_bytes())
-            .unwrap()
-            .mint(1, Duration::hours(1), &c);
+        let token =
+            JwtSigner::rs256(OTHER_PRIVATE.as_bytes())
+                .unwrap()
+                .mint(1, Duration::hours(1), &c);
         assert_eq!(rs_verifier(c).verify(&token), Err(AuthError::BadSignature));
     }
 
@@ -676,7 +681,12 @@ mod tests {
             JwtVerifier::token_from_auth(Some(&json!({"token": "abc"}))),
             Ok("abc")
         );
-        for missing in [None, Some(json!({})), Some(json!({"token": ""})), Some(json!({"token": null}))] {
+        for missing in [
+            None,
+            Some(json!({})),
+            Some(json!({"token": ""})),
+            Some(json!({"token": null})),
+        ] {
             assert_eq!(
                 JwtVerifier::token_from_auth(missing.as_ref()),
                 Err(AuthError::Missing)

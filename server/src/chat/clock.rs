@@ -13,9 +13,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use huddle_storage::clock::{
-    Clock, ManualClock, OffsetClock, SystemClock, truncate_to_millis,
-};
+pub use huddle_storage::clock::{Clock, ManualClock, OffsetClock, SystemClock, truncate_to_millis};
 
 /// A clock shared by the store and every part of the chat layer.
 pub type SharedClock = Arc<dyn Clock>;

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use clap::Args;
 
 use huddle_storage::seed::FixtureSpec;
-use huddle_storage::{MariaDbOptions, MariaDbStore, MemoryStore, OffsetClock, Store, StoreError, SystemClock, demo_dataset};
+use huddle_storage::{
+    MariaDbOptions, MariaDbStore, MemoryStore, OffsetClock, Store, StoreError, SystemClock,
+    demo_dataset,
+};
 
 use super::auth::JwtSigner;
 use super::clock::SharedClock;
@@ -70,10 +73,20 @@ pub struct TokenArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DemoDataArgs {
     /// MariaDB URL (mysql://user:pass@host:3306/database); the database is created if missing.
-    #[arg(long, env = "HUDDLE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HUDDLE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// Longest database operation, in milliseconds.
-    #[arg(long, env = "HUDDLE_DB_TIMEOUT_MS", value_name = "MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_DB_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 10_000
+    )]
     pub db_timeout_ms: u64,
 }
 
@@ -96,13 +109,21 @@ pub fn parse_ttl(text: &str) -> Result<chrono::Duration, String> {
         "m" => 60,
         "h" => 3_600,
         "d" => 86_400,
-        other => return Err(format!("unknown unit {other:?} in {text:?} (use s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?} (use s, m, h or d)"
+            ));
+        }
     };
     let secs = n
         .checked_mul(secs_per_unit)
         .filter(|s| *s <= 10 * 365 * 86_400)
         .ok_or_else(|| format!("{text:?} is longer than 10 years"))?;
-    Ok(chrono::Duration::seconds(if negative { -secs } else { secs }))
+    Ok(chrono::Duration::seconds(if negative {
+        -secs
+    } else {
+        secs
+    }))
 }
 
 fn clock_with_offset(offset_secs: i64) -> SharedClock {
@@ -248,12 +269,7 @@ pub async fn open_store(
 
 /// Serve mode: everything the chat needs, installed on `io`. `public_url` is the address
 /// clients connect to (for the quick start).
-pub async fn start(
-    io: &SocketIo,
-    args: &ChatArgs,
-    public_url: &str,
-    fixture: Option<&FixtureSpec>,
-) -> Result<Started, StartError> {
+pub async fn start(io: &SocketIo, args: &ChatArgs, public_url: &str) -> Result<Started, StartError> {
     let config = args.config()?;
     let clock = clock_with_offset(config.clock_offset.num_seconds());
     let mut warnings = Vec::new();
@@ -263,19 +279,24 @@ pub async fn start(
             config.clock_offset.num_seconds()
         ));
     }
-    let store = open_store(&config.store, clock.clone(), fixture).await?;
+    let store = open_store(&config.store, clock.clone(), config.fixture.as_ref()).await?;
     let chat = Chat::install(io, store.clone(), clock.clone(), config.chat.clone())?;
     let quick_start = match config.store {
         StoreChoice::Memory(_) => {
             warnings.push(
-                "no HUDDLE_DATABASE_URL: in-memory store with the demo data; nothing persists".into(),
+                "no HUDDLE_DATABASE_URL: in-memory store with the demo data; nothing persists"
+                    .into(),
             );
             if config.uses_dev_secret {
                 warnings.push(
                     "no HUDDLE_JWT_SECRET: tokens are checked with the public demo secret".into(),
                 );
             }
-            Some(quick_start_text(public_url, &config.chat.jwt.secret, &clock))
+            Some(quick_start_text(
+                public_url,
+                &config.chat.jwt.secret,
+                &clock,
+            ))
         }
         StoreChoice::MariaDb { .. } => None,
     };
@@ -298,9 +319,7 @@ pub fn quick_start_text(public_url: &str, secret: &Option<Vec<u8>>, clock: &Shar
     let signer = secret.as_deref().map(JwtSigner::hs256);
     match signer {
         Some(Ok(signer)) => {
-            text.push_str(&format!(
-                "Tokens (valid {QUICK_START_TTL_HOURS} h):\n"
-            ));
+            text.push_str(&format!("Tokens (valid {QUICK_START_TTL_HOURS} h):\n"));
             for user in demo_dataset().users {
                 let token = signer.mint(
                     user.id,
@@ -366,8 +385,14 @@ mod tests {
         .unwrap();
         assert_eq!(verifier.verify(&out.token), Ok(3));
 
-        let expired = run_token(&token_args(&["--user", "3", "--jwt-secret", "s3cret", "--ttl=-1m"]))
-            .unwrap();
+        let expired = run_token(&token_args(&[
+            "--user",
+            "3",
+            "--jwt-secret",
+            "s3cret",
+            "--ttl=-1m",
+        ]))
+        .unwrap();
         assert_eq!(
             verifier.verify(&expired.token).unwrap_err().code(),
             crate::chat::errors::ErrorCode::AuthExpired
@@ -376,7 +401,10 @@ mod tests {
 
     #[test]
     fn token_command_rs256_and_bad_input() {
-        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt_rs256_private.pem");
+        let key = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/jwt_rs256_private.pem"
+        );
         let out = run_token(&token_args(&["--user", "5", "--jwt-private-key", key])).unwrap();
         let public = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -399,15 +427,27 @@ mod tests {
             "--user"
         );
         assert_eq!(
-            run_token(&token_args(&["--user", "1", "--jwt-secret", "x", "--ttl", "soon"]))
-                .unwrap_err()
-                .setting,
+            run_token(&token_args(&[
+                "--user",
+                "1",
+                "--jwt-secret",
+                "x",
+                "--ttl",
+                "soon"
+            ]))
+            .unwrap_err()
+            .setting,
             "--ttl"
         );
         assert_eq!(
-            run_token(&token_args(&["--user", "1", "--jwt-private-key", "/nope.pem"]))
-                .unwrap_err()
-                .setting,
+            run_token(&token_args(&[
+                "--user",
+                "1",
+                "--jwt-private-key",
+                "/nope.pem"
+            ]))
+            .unwrap_err()
+            .setting,
             "HUDDLE_JWT_PRIVATE_KEY"
         );
     }

@@ -25,12 +25,14 @@
 //! | `--writer-batch` | `HUDDLE_WRITER_BATCH` | 64 | most messages per insert batch of a room |
 //! | `--writer-idle-ms` | `HUDDLE_WRITER_IDLE_MS` | 60000 | an idle room writer ends after this |
 //! | `--clock-offset-secs` | `HUDDLE_CLOCK_OFFSET_SECS` | 0 | shifts the server's clock (end-to-end tests of the 24 h rule only) |
+//! | `--fixture` | `HUDDLE_FIXTURE` | none | load-test fixture `users=N,projects=P` added at start-up (benchmarks) |
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::Args;
 
+use huddle_storage::seed::FixtureSpec;
 use huddle_storage::{MariaDbOptions, StoreOptions};
 
 use super::ChatSettings;
@@ -48,13 +50,23 @@ pub const DEV_SECRET: &str = "huddle-demo-secret-do-not-use-in-production";
 pub struct ChatArgs {
     /// MariaDB URL (mysql://user:pass@host:3306/database). Without it: an in-memory store
     /// with the demo data, where nothing persists.
-    #[arg(long, env = "HUDDLE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HUDDLE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Most pooled database connections.
     #[arg(long, env = "HUDDLE_DB_POOL_MAX", default_value_t = 16)]
     pub db_pool_max: usize,
     /// Longest database operation, in milliseconds, before it fails as DB_UNAVAILABLE.
-    #[arg(long, env = "HUDDLE_DB_TIMEOUT_MS", value_name = "MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_DB_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 10_000
+    )]
     pub db_timeout_ms: u64,
     /// HS256 secret of the handshake tokens (required with a database unless a public key
     /// is given; a public dev secret is used in demo mode).
@@ -75,7 +87,12 @@ pub struct ChatArgs {
     )]
     pub jwt_public_key: Option<String>,
     /// Seconds of clock skew tolerated on a token's exp.
-    #[arg(long, env = "HUDDLE_JWT_LEEWAY_SECS", value_name = "SECS", default_value_t = 0)]
+    #[arg(
+        long,
+        env = "HUDDLE_JWT_LEEWAY_SECS",
+        value_name = "SECS",
+        default_value_t = 0
+    )]
     pub jwt_leeway_secs: u64,
     /// Audience tokens must name (aud), if any.
     #[arg(long, env = "HUDDLE_JWT_AUDIENCE")]
@@ -84,34 +101,79 @@ pub struct ChatArgs {
     #[arg(long, env = "HUDDLE_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
     /// message:send allowed per user per minute, refilled evenly.
-    #[arg(long, env = "HUDDLE_RATE_LIMIT_PER_MINUTE", value_name = "N", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "HUDDLE_RATE_LIMIT_PER_MINUTE",
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub rate_limit_per_minute: u32,
     /// message:send allowed at once from a full bucket [default: the per-minute value].
     #[arg(long, env = "HUDDLE_RATE_LIMIT_BURST", value_name = "N")]
     pub rate_limit_burst: Option<u32>,
     /// Longest text content, in Unicode code points.
-    #[arg(long, env = "HUDDLE_MAX_CONTENT_CHARS", value_name = "N", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_MAX_CONTENT_CHARS",
+        value_name = "N",
+        default_value_t = 10_000
+    )]
     pub max_content_chars: usize,
     /// Messages in the history page sent on join.
-    #[arg(long, env = "HUDDLE_HISTORY_PAGE_SIZE", value_name = "N", default_value_t = 50)]
+    #[arg(
+        long,
+        env = "HUDDLE_HISTORY_PAGE_SIZE",
+        value_name = "N",
+        default_value_t = 50
+    )]
     pub history_page_size: u32,
     /// Cap of message:history's limit (also the size of catch-up pages).
-    #[arg(long, env = "HUDDLE_HISTORY_MAX_LIMIT", value_name = "N", default_value_t = 100)]
+    #[arg(
+        long,
+        env = "HUDDLE_HISTORY_MAX_LIMIT",
+        value_name = "N",
+        default_value_t = 100
+    )]
     pub history_max_limit: u32,
     /// Most messages replayed to a client rejoining with sinceId; beyond, it gets the latest page.
-    #[arg(long, env = "HUDDLE_MAX_CATCH_UP", value_name = "N", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_MAX_CATCH_UP",
+        value_name = "N",
+        default_value_t = 10_000
+    )]
     pub max_catch_up: usize,
     /// Milliseconds after which a typing indicator stops unless renewed.
-    #[arg(long, env = "HUDDLE_TYPING_TIMEOUT_MS", value_name = "MS", default_value_t = 3_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_TYPING_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = 3_000
+    )]
     pub typing_timeout_ms: u64,
     /// Seconds after creation during which a message may be edited or deleted.
-    #[arg(long, env = "HUDDLE_EDIT_WINDOW_SECS", value_name = "SECS", default_value_t = 86_400)]
+    #[arg(
+        long,
+        env = "HUDDLE_EDIT_WINDOW_SECS",
+        value_name = "SECS",
+        default_value_t = 86_400
+    )]
     pub edit_window_secs: u64,
     /// Most messages one room writer stores in one batch.
-    #[arg(long, env = "HUDDLE_WRITER_BATCH", value_name = "N", default_value_t = 64)]
+    #[arg(
+        long,
+        env = "HUDDLE_WRITER_BATCH",
+        value_name = "N",
+        default_value_t = 64
+    )]
     pub writer_batch: usize,
     /// Milliseconds after which an idle room writer ends.
-    #[arg(long, env = "HUDDLE_WRITER_IDLE_MS", value_name = "MS", default_value_t = 60_000)]
+    #[arg(
+        long,
+        env = "HUDDLE_WRITER_IDLE_MS",
+        value_name = "MS",
+        default_value_t = 60_000
+    )]
     pub writer_idle_ms: u64,
     /// Seconds added to the server's clock. For end-to-end tests of time rules only (e.g.
     /// restart 25 hours "later" to test the edit window); leave at 0 in production.
@@ -123,6 +185,10 @@ pub struct ChatArgs {
         allow_negative_numbers = true
     )]
     pub clock_offset_secs: i64,
+    /// Load-test fixture to add to the store at start-up: users=N,projects=P (researchers
+    /// 1..=N, each with a task in every project 1..=P). For benchmarks.
+    #[arg(long, env = "HUDDLE_FIXTURE", value_name = "SPEC")]
+    pub fixture: Option<String>,
 }
 
 /// A setting that cannot work: printed as one line naming it.
@@ -167,6 +233,8 @@ pub struct ChatConfig {
     pub uses_dev_secret: bool,
     /// The clock offset (zero in production).
     pub clock_offset: chrono::Duration,
+    /// The load-test fixture to load at start-up, if any.
+    pub fixture: Option<FixtureSpec>,
 }
 
 /// Reads a PEM given inline or as a file path.
@@ -197,7 +265,10 @@ impl ChatArgs {
             Some(v) if !v.trim().is_empty() => {
                 let pem = read_pem("HUDDLE_JWT_PUBLIC_KEY", v)?;
                 jsonwebtoken::DecodingKey::from_rsa_pem(&pem).map_err(|e| {
-                    bad("HUDDLE_JWT_PUBLIC_KEY", format!("not an RSA public key in PEM form: {e}"))
+                    bad(
+                        "HUDDLE_JWT_PUBLIC_KEY",
+                        format!("not an RSA public key in PEM form: {e}"),
+                    )
                 })?;
                 Some(pem)
             }
@@ -233,7 +304,10 @@ impl ChatArgs {
         if !(1..=self.history_max_limit).contains(&self.history_page_size) {
             return Err(bad(
                 "HUDDLE_HISTORY_PAGE_SIZE",
-                format!("must be 1 to HUDDLE_HISTORY_MAX_LIMIT ({})", self.history_max_limit),
+                format!(
+                    "must be 1 to HUDDLE_HISTORY_MAX_LIMIT ({})",
+                    self.history_max_limit
+                ),
             ));
         }
         if self.max_catch_up == 0 {
@@ -243,7 +317,10 @@ impl ChatArgs {
             return Err(bad("HUDDLE_TYPING_TIMEOUT_MS", "must be 10 to 600000"));
         }
         if self.edit_window_secs == 0 || self.edit_window_secs > 10 * 365 * 86_400 {
-            return Err(bad("HUDDLE_EDIT_WINDOW_SECS", "must be 1 second to 10 years"));
+            return Err(bad(
+                "HUDDLE_EDIT_WINDOW_SECS",
+                "must be 1 second to 10 years",
+            ));
         }
         if !(1..=1_000).contains(&self.writer_batch) {
             return Err(bad("HUDDLE_WRITER_BATCH", "must be 1 to 1000"));
@@ -262,10 +339,18 @@ impl ChatArgs {
             return Err(bad("HUDDLE_CLOCK_OFFSET_SECS", "must be within ±100 years"));
         }
 
+        let fixture = match self.fixture.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(spec) => Some(
+                FixtureSpec::parse(spec).map_err(|e| bad("HUDDLE_FIXTURE", e.to_string()))?,
+            ),
+        };
+
         let store_options = StoreOptions {
             max_page_size: self.history_max_limit,
             // A code point is at most 4 bytes in UTF-8; sanitising never lengthens text.
-            max_content_bytes: (self.max_content_chars * 4).max(StoreOptions::default().max_content_bytes),
+            max_content_bytes: (self.max_content_chars * 4)
+                .max(StoreOptions::default().max_content_bytes),
         };
         let store = match database_url {
             None => StoreChoice::Memory(store_options),
@@ -290,10 +375,7 @@ impl ChatArgs {
                     history_page_size: self.history_page_size,
                     history_max_limit: self.history_max_limit,
                 },
-                rate_limit: RateLimitSettings {
-                    per_minute,
-                    burst,
-                },
+                rate_limit: RateLimitSettings { per_minute, burst },
                 typing_timeout: Duration::from_millis(self.typing_timeout_ms),
                 edit_window: chrono::Duration::seconds(self.edit_window_secs as i64),
                 max_catch_up_messages: self.max_catch_up,
@@ -304,6 +386,7 @@ impl ChatArgs {
             },
             uses_dev_secret,
             clock_offset: chrono::Duration::seconds(self.clock_offset_secs),
+            fixture,
         })
     }
 }
@@ -322,7 +405,10 @@ mod tests {
     fn parse(args: &[&str]) -> Result<ChatConfig, ConfigError> {
         let mut argv = vec!["huddle"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).expect("flags parse").chat.config()
+        Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .chat
+            .config()
     }
 
     #[test]
@@ -365,21 +451,32 @@ mod tests {
 
     #[test]
     fn public_key_inline_or_from_a_file() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt_rs256_public.pem");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/jwt_rs256_public.pem"
+        );
         let from_file = parse(&["--jwt-public-key", path]).unwrap();
         assert!(!from_file.uses_dev_secret);
         assert!(from_file.chat.jwt.secret.is_none());
         let inline = std::fs::read_to_string(path).unwrap();
         let from_text = parse(&["--jwt-public-key", &inline]).unwrap();
-        assert_eq!(from_text.chat.jwt.public_key_pem, from_file.chat.jwt.public_key_pem);
         assert_eq!(
-            parse(&["--jwt-public-key", "/nonexistent/key.pem"]).unwrap_err().setting,
+            from_text.chat.jwt.public_key_pem,
+            from_file.chat.jwt.public_key_pem
+        );
+        assert_eq!(
+            parse(&["--jwt-public-key", "/nonexistent/key.pem"])
+                .unwrap_err()
+                .setting,
             "HUDDLE_JWT_PUBLIC_KEY"
         );
         assert_eq!(
-            parse(&["--jwt-public-key", "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"])
-                .unwrap_err()
-                .setting,
+            parse(&[
+                "--jwt-public-key",
+                "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"
+            ])
+            .unwrap_err()
+            .setting,
             "HUDDLE_JWT_PUBLIC_KEY"
         );
     }
@@ -388,10 +485,16 @@ mod tests {
     fn every_bad_value_names_its_setting() {
         let cases: &[(&[&str], &str)] = &[
             (&["--jwt-secret", ""], "HUDDLE_JWT_SECRET"),
-            (&["--rate-limit-per-minute", "0"], "HUDDLE_RATE_LIMIT_PER_MINUTE"),
+            (
+                &["--rate-limit-per-minute", "0"],
+                "HUDDLE_RATE_LIMIT_PER_MINUTE",
+            ),
             (&["--rate-limit-burst", "0"], "HUDDLE_RATE_LIMIT_BURST"),
             (&["--max-content-chars", "0"], "HUDDLE_MAX_CONTENT_CHARS"),
-            (&["--max-content-chars", "100001"], "HUDDLE_MAX_CONTENT_CHARS"),
+            (
+                &["--max-content-chars", "100001"],
+                "HUDDLE_MAX_CONTENT_CHARS",
+            ),
             (&["--history-max-limit", "0"], "HUDDLE_HISTORY_MAX_LIMIT"),
             (&["--history-page-size", "0"], "HUDDLE_HISTORY_PAGE_SIZE"),
             (&["--history-page-size", "101"], "HUDDLE_HISTORY_PAGE_SIZE"),
@@ -402,12 +505,18 @@ mod tests {
             (&["--writer-idle-ms", "0"], "HUDDLE_WRITER_IDLE_MS"),
             (&["--db-pool-max", "0"], "HUDDLE_DB_POOL_MAX"),
             (&["--db-timeout-ms", "0"], "HUDDLE_DB_TIMEOUT_MS"),
-            (&["--clock-offset-secs", "99999999999"], "HUDDLE_CLOCK_OFFSET_SECS"),
+            (
+                &["--clock-offset-secs", "99999999999"],
+                "HUDDLE_CLOCK_OFFSET_SECS",
+            ),
         ];
         for (args, setting) in cases {
             let err = parse(args).unwrap_err();
             assert_eq!(&err.setting, setting, "{args:?}");
-            assert!(err.to_string().starts_with(&format!("invalid setting {setting}: ")));
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("invalid setting {setting}: "))
+            );
         }
     }
 
@@ -437,5 +546,13 @@ mod tests {
         assert_eq!(c.chat.typing_timeout, Duration::from_millis(1500));
         assert_eq!(c.chat.edit_window, chrono::Duration::seconds(60));
         assert_eq!(c.clock_offset, chrono::Duration::seconds(-90_000));
+        let f = parse(&["--fixture", "users=20,projects=2"]).unwrap();
+        assert_eq!(
+            f.fixture,
+            Some(FixtureSpec {
+                users: 20,
+                projects: 2
+            })
+        );
     }
 }

@@ -41,7 +41,10 @@ fn token(request: &ConnectRequest) -> Result<&str, AuthError> {
     match JwtVerifier::token_from_auth(Some(request.auth())) {
         Err(AuthError::Missing) => request
             .header("authorization")
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing),
@@ -61,10 +64,17 @@ async fn user_of(ctx: &Authenticator, request: &ConnectRequest) -> Result<User, 
 }
 
 /// The connect middleware of `/`.
-pub async fn authenticate(ctx: Arc<Authenticator>, request: ConnectRequest) -> Result<ChatSocket, ConnectError> {
+pub async fn authenticate(
+    ctx: Arc<Authenticator>,
+    request: ConnectRequest,
+) -> Result<ChatSocket, ConnectError> {
     match user_of(&ctx, &request).await {
         Ok(user) => {
-            tracing::debug!(user = user.id, session = request.session_id(), "authenticated");
+            tracing::debug!(
+                user = user.id,
+                session = request.session_id(),
+                "authenticated"
+            );
             Ok(ChatSocket { user })
         }
         Err(error) => {

@@ -20,8 +20,9 @@
 //! at most 24 hours (configurable) must have passed since its STORED `createdAt`, measured on
 //! the store's clock (`EDIT_WINDOW_EXPIRED`). Edit sets `editedAt` and broadcasts
 //! `message:edited {message}`; delete is soft (`deletedAt`; served as a tombstone) and
-//! broadcasts `message:deleted {messageId, roomType, roomId}` — to the whole room. Acks:
-//! `{ok: true, message}` and `{ok: true, messageId, roomType, roomId}`.
+//! broadcasts `message:deleted {messageId, roomType, roomId}` — to the whole room, from the
+//! room's writer (so a socket joining at that moment sees the change either in its history or
+//! live). Acks: `{ok: true, message}` and `{ok: true, messageId, roomType, roomId}`.
 
 use std::sync::Arc;
 
@@ -88,7 +89,10 @@ fn rejection_error(rejection: Rejection) -> ChatError {
 }
 
 fn not_found(id: MessageId) -> ChatError {
-    ChatError::new(ErrorCode::MessageNotFound, format!("message {id} not found"))
+    ChatError::new(
+        ErrorCode::MessageNotFound,
+        format!("message {id} not found"),
+    )
 }
 
 /// A message `user` may see: it exists and its room is open to them.
@@ -169,16 +173,25 @@ fn change_error(err: &StoreError, id: MessageId, during: &str) -> ChatError {
 pub async fn edit(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
     let request = parse_edit(&payload, &ctx.settings.limits)?;
     let user = &socket.state().user;
-    changeable_message(&ctx, user, request.message_id).await?;
+    let room = changeable_message(&ctx, user, request.message_id).await?.room();
+    // Stored and broadcast in the room's writer, so a socket joining meanwhile gets either the
+    // edited message in its history or the `message:edited` event, never neither.
+    let job = ctx.clone();
     let message = ctx
-        .store
-        .edit_message(request.message_id, &request.content)
-        .await
-        .map_err(|e| change_error(&e, request.message_id, "edit message"))?;
-    let _ = ctx
-        .ns
-        .to(&room_name(message.room()))
-        .emit("message:edited", &json!({ "message": message }));
+        .writers
+        .exclusive(room, move || async move {
+            let message = job
+                .store
+                .edit_message(request.message_id, &request.content)
+                .await
+                .map_err(|e| change_error(&e, request.message_id, "edit message"))?;
+            let _ = job
+                .ns
+                .to(&room_name(room))
+                .emit("message:edited", &MessagePayload { message: &message });
+            Ok(message)
+        })
+        .await?;
     Ok(fields(json!({ "message": message })))
 }
 
@@ -186,22 +199,36 @@ pub async fn edit(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> 
 pub async fn delete(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
     let id = parse_message_id(&payload)?;
     let user = &socket.state().user;
-    changeable_message(&ctx, user, id).await?;
-    let tombstone = ctx
-        .store
-        .delete_message(id)
-        .await
-        .map_err(|e| change_error(&e, id, "delete message"))?;
-    let deleted = json!({
-        "messageId": tombstone.id,
-        "roomType": tombstone.room_type.as_str(),
-        "roomId": tombstone.room_id,
-    });
-    let _ = ctx
-        .ns
-        .to(&room_name(tombstone.room()))
-        .emit("message:deleted", &deleted);
+    let room = changeable_message(&ctx, user, id).await?.room();
+    let job = ctx.clone();
+    let deleted = ctx
+        .writers
+        .exclusive(room, move || async move {
+            let tombstone = job
+                .store
+                .delete_message(id)
+                .await
+                .map_err(|e| change_error(&e, id, "delete message"))?;
+            let deleted = json!({
+                "messageId": tombstone.id,
+                "roomType": tombstone.room_type.as_str(),
+                "roomId": tombstone.room_id,
+            });
+            let _ = job
+                .ns
+                .to(&room_name(room))
+                .emit("message:deleted", &deleted);
+            Ok(deleted)
+        })
+        .await?;
     Ok(fields(deleted))
+}
+
+/// `{message}`, serialised straight from the stored message (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+pub struct MessagePayload<'a> {
+    /// The message with its relations.
+    pub message: &'a Message,
 }
 
 #[cfg(test)]

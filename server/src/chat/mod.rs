@@ -16,6 +16,7 @@
 //! | `message:edit` / `message:delete` | [`messages`] | `message:edited {message}` / `message:deleted {messageId, roomType, roomId}` |
 //! | `message:read {messageId}` | [`reads`] | `message:read {messageId, readBy {userId, readAt}}` (first read only) |
 //! | `typing:start` / `typing:stop` | [`typing`] | `typing:started` / `typing:stopped` to the others |
+//! | any other event | here | `error {code: "UNKNOWN_EVENT"}` (+ failure ack) |
 //!
 //! Modules, one job each:
 //! - [`errors`]: the one list of client-facing error codes; [`reply`]: how outcomes reach the client;
@@ -170,7 +171,9 @@ impl Chat {
 
         ns.on_connect(connect::on_connect);
         let disconnect_ctx = ctx.clone();
-        ns.on_disconnect(move |socket, reason| connect::on_disconnect(disconnect_ctx.clone(), socket, reason));
+        ns.on_disconnect(move |socket, reason| {
+            connect::on_disconnect(disconnect_ctx.clone(), socket, reason)
+        });
         handle(&ns, &ctx, "room:join", rooms::join);
         handle(&ns, &ctx, "room:leave", rooms::leave);
         handle(&ns, &ctx, "message:history", history::request);
@@ -180,6 +183,14 @@ impl Chat {
         handle(&ns, &ctx, "message:read", reads::read);
         handle(&ns, &ctx, "typing:start", typing::start);
         handle(&ns, &ctx, "typing:stop", typing::stop);
+        ns.on_fallback(|socket, event, ack| async move {
+            let name = event.name().to_owned();
+            let error = ChatError::new(
+                errors::ErrorCode::UnknownEvent,
+                format!("unknown event {name:?}"),
+            );
+            respond(&socket, &name, ack, Err(error.into()));
+        });
         Ok(Chat { ctx })
     }
 

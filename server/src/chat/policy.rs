@@ -115,7 +115,13 @@ mod tests {
         }
     }
 
-    fn facts(room: RoomRef, created_by: u64, grant: bool, in_project: bool, in_study: bool) -> RoomAccessFacts {
+    fn facts(
+        room: RoomRef,
+        created_by: u64,
+        grant: bool,
+        in_project: bool,
+        in_study: bool,
+    ) -> RoomAccessFacts {
         RoomAccessFacts {
             room,
             project_id: 1,
@@ -130,7 +136,10 @@ mod tests {
     fn every_role_and_room_type_has_exactly_one_rule() {
         for role in [Role::Manager, Role::Researcher] {
             for kind in [RoomType::Project, RoomType::Study] {
-                let n = RULES.iter().filter(|(r, t, _)| *r == role && *t == kind).count();
+                let n = RULES
+                    .iter()
+                    .filter(|(r, t, _)| *r == role && *t == kind)
+                    .count();
                 assert_eq!(n, 1, "{role} {kind}");
             }
         }
@@ -146,7 +155,13 @@ mod tests {
                         for in_project in [false, true] {
                             for in_study in [false, true] {
                                 let u = user(7, role);
-                                let f = facts(room, if created { 7 } else { 99 }, grant, in_project, in_study);
+                                let f = facts(
+                                    room,
+                                    if created { 7 } else { 99 },
+                                    grant,
+                                    in_project,
+                                    in_study,
+                                );
                                 let expected = match (role, room.kind) {
                                     (Role::Manager, _) => created || grant,
                                     (Role::Researcher, RoomType::Project) => in_project,

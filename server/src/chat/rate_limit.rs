@@ -174,7 +174,10 @@ mod tests {
         for i in 0..10 {
             assert!(l.check(1).is_ok(), "refilled send {i}");
         }
-        assert!(l.check(1).is_err(), "the bucket holds no more than the burst");
+        assert!(
+            l.check(1).is_err(),
+            "the bucket holds no more than the burst"
+        );
     }
 
     #[test]
@@ -187,7 +190,10 @@ mod tests {
             assert!(l.check(1).is_err());
         }
         clock.advance(chrono::Duration::seconds(6));
-        assert!(l.check(1).is_ok(), "hammering while empty did not delay the refill");
+        assert!(
+            l.check(1).is_ok(),
+            "hammering while empty did not delay the refill"
+        );
     }
 
     #[test]
@@ -222,6 +228,10 @@ mod tests {
             l.check(1000).unwrap_or(());
             clock.advance(chrono::Duration::seconds(6));
         }
-        assert!(l.tracked_users() <= 1, "idle users dropped: {}", l.tracked_users());
+        assert!(
+            l.tracked_users() <= 1,
+            "idle users dropped: {}",
+            l.tracked_users()
+        );
     }
 }

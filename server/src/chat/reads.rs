@@ -45,9 +45,10 @@ pub async fn read(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> 
         .mark_read(id, user.id)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound { .. } => {
-                ChatError::new(ErrorCode::MessageNotFound, format!("message {id} not found"))
-            }
+            StoreError::NotFound { .. } => ChatError::new(
+                ErrorCode::MessageNotFound,
+                format!("message {id} not found"),
+            ),
             other => store_error(&other, "mark read"),
         })?;
     let payload = read_payload(&marked.receipt);

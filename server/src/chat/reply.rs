@@ -134,7 +134,10 @@ mod tests {
         let plain = Failure::from(e);
         assert_eq!(
             plain.event(),
-            ("error", json!({"message": "no access", "code": "ROOM_FORBIDDEN"}))
+            (
+                "error",
+                json!({"message": "no access", "code": "ROOM_FORBIDDEN"})
+            )
         );
     }
 }

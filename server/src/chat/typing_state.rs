@@ -75,9 +75,13 @@ impl TypingTracker {
         }
         inner.next_generation += 1;
         let generation = inner.next_generation;
-        inner
-            .entries
-            .insert((room, user), Entry { deadline, generation });
+        inner.entries.insert(
+            (room, user),
+            Entry {
+                deadline,
+                generation,
+            },
+        );
         StartOutcome::Started(generation)
     }
 
@@ -206,7 +210,10 @@ mod tests {
         let watcher = tokio::spawn(t.watch(ROOM, 3, g));
         assert!(t.stop(ROOM, 3));
         assert!(!t.stop(ROOM, 3), "a second stop is a no-op");
-        assert!(!watcher.await.unwrap(), "the stopper broadcast, not the watcher");
+        assert!(
+            !watcher.await.unwrap(),
+            "the stopper broadcast, not the watcher"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -224,7 +231,10 @@ mod tests {
         assert_ne!(g1, g2);
         let new = tokio::spawn(t.watch(ROOM, 3, g2));
         assert!(!old.await.unwrap());
-        assert!(t.is_typing(ROOM, 3), "the old watcher left the new entry alone");
+        assert!(
+            t.is_typing(ROOM, 3),
+            "the old watcher left the new entry alone"
+        );
         assert!(new.await.unwrap());
         assert!(t.is_empty());
     }
@@ -233,9 +243,18 @@ mod tests {
     async fn users_and_rooms_are_independent() {
         let t = TypingTracker::new(DEFAULT_TYPING_TIMEOUT);
         let other = RoomRef::study(1);
-        assert!(matches!(t.start(ROOM, 3, Instant::now()), StartOutcome::Started(_)));
-        assert!(matches!(t.start(ROOM, 4, Instant::now()), StartOutcome::Started(_)));
-        assert!(matches!(t.start(other, 3, Instant::now()), StartOutcome::Started(_)));
+        assert!(matches!(
+            t.start(ROOM, 3, Instant::now()),
+            StartOutcome::Started(_)
+        ));
+        assert!(matches!(
+            t.start(ROOM, 4, Instant::now()),
+            StartOutcome::Started(_)
+        ));
+        assert!(matches!(
+            t.start(other, 3, Instant::now()),
+            StartOutcome::Started(_)
+        ));
         assert_eq!(t.len(), 3);
         t.stop(ROOM, 3);
         assert!(t.is_typing(other, 3) && t.is_typing(ROOM, 4));

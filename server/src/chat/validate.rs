@@ -324,7 +324,9 @@ mod tests {
             Some(0)
         );
         assert_eq!(
-            parse_join(&json!({"type": "study", "id": 4.0})).unwrap().room,
+            parse_join(&json!({"type": "study", "id": 4.0}))
+                .unwrap()
+                .room,
             RoomRef::study(4)
         );
         for bad in [
@@ -381,7 +383,11 @@ mod tests {
             json!({"roomType": "project", "roomId": 1, "limit": "10"}),
             json!({"roomType": "project", "roomId": 1, "cursor": 0}),
         ] {
-            assert_eq!(code(parse_history(&bad, &l)), ErrorCode::InvalidPayload, "{bad}");
+            assert_eq!(
+                code(parse_history(&bad, &l)),
+                ErrorCode::InvalidPayload,
+                "{bad}"
+            );
         }
     }
 
@@ -404,8 +410,11 @@ mod tests {
                 client_message_id: Some("c-1".into()),
             }
         );
-        let no_type =
-            parse_send(&json!({"roomType": "study", "roomId": 3, "content": "x"}), &l).unwrap();
+        let no_type = parse_send(
+            &json!({"roomType": "study", "roomId": 3, "content": "x"}),
+            &l,
+        )
+        .unwrap();
         assert_eq!(no_type.kind, MessageType::Text);
         let nulls = parse_send(
             &json!({"roomType": "study", "roomId": 3, "content": "x", "replyToId": null,
@@ -420,7 +429,8 @@ mod tests {
     fn send_refusals_table() {
         let l = Limits::default();
         let base = |extra: Value| {
-            let mut v = json!({"roomType": "project", "roomId": 1, "type": "text", "content": "hello"});
+            let mut v =
+                json!({"roomType": "project", "roomId": 1, "type": "text", "content": "hello"});
             for (k, x) in extra.as_object().unwrap() {
                 v[k] = x.clone();
             }
@@ -431,10 +441,19 @@ mod tests {
             (json!({"content": "   \n\t "}), ErrorCode::ContentEmpty),
             (json!({"content": null}), ErrorCode::ContentEmpty),
             (json!({"content": "<b></b>"}), ErrorCode::ContentEmpty),
-            (json!({"content": "<script>x</script>  "}), ErrorCode::ContentEmpty),
+            (
+                json!({"content": "<script>x</script>  "}),
+                ErrorCode::ContentEmpty,
+            ),
             (json!({"content": 5}), ErrorCode::InvalidPayload),
-            (json!({"content": "x".repeat(10_001)}), ErrorCode::ContentTooLong),
-            (json!({"type": "image", "fileId": 3}), ErrorCode::UnsupportedType),
+            (
+                json!({"content": "x".repeat(10_001)}),
+                ErrorCode::ContentTooLong,
+            ),
+            (
+                json!({"type": "image", "fileId": 3}),
+                ErrorCode::UnsupportedType,
+            ),
             (json!({"type": "file"}), ErrorCode::UnsupportedType),
             (json!({"type": "video"}), ErrorCode::InvalidPayload),
             (json!({"type": 1}), ErrorCode::InvalidPayload),
@@ -444,7 +463,10 @@ mod tests {
             (json!({"replyToId": 0}), ErrorCode::InvalidPayload),
             (json!({"replyToId": "4"}), ErrorCode::InvalidPayload),
             (json!({"clientMessageId": ""}), ErrorCode::InvalidPayload),
-            (json!({"clientMessageId": "x".repeat(65)}), ErrorCode::InvalidPayload),
+            (
+                json!({"clientMessageId": "x".repeat(65)}),
+                ErrorCode::InvalidPayload,
+            ),
             (json!({"clientMessageId": 12}), ErrorCode::InvalidPayload),
         ];
         for (extra, expected) in cases {
@@ -471,15 +493,27 @@ mod tests {
         assert_eq!(code(send(tagged)), ErrorCode::ContentTooLong);
         // A combining sequence is several code points.
         assert!(send("e\u{301}".repeat(5_000)).is_ok());
-        assert_eq!(code(send("e\u{301}".repeat(5_001))), ErrorCode::ContentTooLong);
+        assert_eq!(
+            code(send("e\u{301}".repeat(5_001))),
+            ErrorCode::ContentTooLong
+        );
         // The limit is configurable.
         let small = Limits {
             max_content_chars: 3,
             ..Limits::default()
         };
-        assert!(parse_send(&json!({"roomType": "project", "roomId": 1, "content": "abc"}), &small).is_ok());
+        assert!(
+            parse_send(
+                &json!({"roomType": "project", "roomId": 1, "content": "abc"}),
+                &small
+            )
+            .is_ok()
+        );
         assert_eq!(
-            code(parse_send(&json!({"roomType": "project", "roomId": 1, "content": "abcd"}), &small)),
+            code(parse_send(
+                &json!({"roomType": "project", "roomId": 1, "content": "abcd"}),
+                &small
+            )),
             ErrorCode::ContentTooLong
         );
     }

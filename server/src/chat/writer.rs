@@ -11,9 +11,10 @@
 //! busy room costs one insert per batch rather than one per message. Rooms never wait for each
 //! other: there is no global lock.
 //!
-//! Joins run through the same queue as "exclusive" jobs between batches: a joining socket's
-//! history page is read and the socket added to the room with no insert in between, so what it
-//! gets as history and what it then receives live neither overlap nor leave a gap.
+//! Joins, edits and deletes run through the same queue as "exclusive" jobs between batches: a
+//! joining socket's history page is read and the socket added to the room with no insert, edit
+//! or delete in between, so what it gets as history and what it then receives live neither
+//! overlap nor leave a gap.
 //!
 //! A writer with nothing to do for [`WriterSettings::idle_timeout`] retires. Retirement and job
 //! submission both hold the registry lock, so a job is never queued to a writer that is leaving.
@@ -27,7 +28,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use huddle_storage::Store;
@@ -35,6 +35,7 @@ use huddle_storage::model::{InsertOutcome, NewMessage, RoomRef};
 
 use super::ChatSocket;
 use super::errors::ChatError;
+use super::messages::MessagePayload;
 use super::policy::store_error;
 use super::rooms::room_name;
 use crate::socketio::Namespace;
@@ -218,7 +219,10 @@ async fn run(writers: RoomWriters, room: RoomRef, mut rx: mpsc::UnboundedReceive
     }
 }
 
-type PendingInsert = (NewMessage, oneshot::Sender<Result<InsertOutcome, ChatError>>);
+type PendingInsert = (
+    NewMessage,
+    oneshot::Sender<Result<InsertOutcome, ChatError>>,
+);
 
 /// Stores one batch, then broadcasts and answers in batch order.
 async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
@@ -257,7 +261,7 @@ async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
             if let Err(e) = shared
                 .ns
                 .to(&name)
-                .emit("message:new", &json!({ "message": message }))
+                .emit("message:new", &MessagePayload { message })
             {
                 tracing::error!(%room, error = %e, "could not encode message:new");
             }

@@ -34,3 +34,45 @@ impl EngineHandler for EchoHandler {
         tracing::debug!(sid = session.sid(), %reason, "echo session closed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    use bytes::Bytes;
+    use huddle_protocol::Str;
+
+    use super::*;
+    use crate::engine::api::{Handshake, SessionShared, Transport};
+
+    #[test]
+    fn echoes_text_as_a_message_packet_and_binary_as_is() {
+        let handshake = Handshake {
+            headers: http::HeaderMap::new(),
+            query: Vec::new(),
+            url: "/engine.io/?EIO=4&transport=polling".into(),
+            remote_addr: "127.0.0.1:1".parse().unwrap(),
+            issued_at: SystemTime::now(),
+        };
+        let shared = Arc::new(SessionShared::new(
+            "sid".into(),
+            handshake,
+            Transport::Polling,
+            8,
+        ));
+        let session = SessionHandle {
+            shared: shared.clone(),
+        };
+        EchoHandler.on_message(&session, Data::Text(Str::from("héllo")));
+        EchoHandler.on_message(&session, Data::Binary(Bytes::from_static(&[1, 2, 3])));
+        let frames: Vec<Frame> = shared.lock().frames.drain(..).collect();
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Text(Bytes::from("4héllo".as_bytes())),
+                Frame::Binary(Bytes::from_static(&[1, 2, 3])),
+            ]
+        );
+    }
+}

@@ -29,7 +29,7 @@ mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -69,6 +69,8 @@ pub(crate) struct EngineInner {
     pub(crate) table: SessionTable,
     pub(crate) limits: huddle_protocol::Limits,
     pub(crate) ws_config: WebSocketConfig,
+    /// Long-polling GETs currently held by sessions (a gauge for operators and tests).
+    pub(crate) parked_polls: Arc<AtomicUsize>,
     /// Cleared at shutdown: new handshakes are refused.
     accepting: AtomicBool,
 }
@@ -95,6 +97,7 @@ impl Engine {
                 table: SessionTable::default(),
                 limits,
                 ws_config,
+                parked_polls: Arc::new(AtomicUsize::new(0)),
                 accepting: AtomicBool::new(true),
             }),
         })
@@ -114,6 +117,11 @@ impl Engine {
     /// Sessions currently open.
     pub fn session_count(&self) -> usize {
         self.inner.table.len()
+    }
+
+    /// Long-polling GETs currently held open by sessions, waiting for something to send.
+    pub fn parked_polls(&self) -> usize {
+        self.inner.parked_polls.load(Ordering::Relaxed)
     }
 
     /// The session with id `sid`, if open.

@@ -3,7 +3,8 @@
 //!
 //! Answers as the reference: payloads as `text/plain; charset=UTF-8`, a POST as `ok`
 //! (`text/html`, which the reference chose to avoid download prompts), a body over
-//! `maxPayload` as 413, and a malformed body as 400 with the session closed.
+//! `maxPayload` as 413 (the session is left to the client), and a malformed body as
+//! 400 with the session closed.
 
 use std::sync::atomic::Ordering;
 
@@ -75,7 +76,7 @@ where
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        return too_large(entry, sid, declared.unwrap_or_default(), max);
+        return too_large(sid, declared.unwrap_or_default(), max);
     }
     if req
         .headers()
@@ -99,7 +100,7 @@ where
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return too_large(entry, sid, max as u64 + 1, max);
+            return too_large(sid, max as u64 + 1, max);
         }
         Ok(Err(e)) => {
             tracing::debug!(sid, error = %e, "POST body not received: closing");
@@ -123,11 +124,12 @@ where
     }
 }
 
-fn too_large(entry: &Entry, sid: &str, size: u64, max: usize) -> Response<ResponseBody> {
-    // The reference answers 413; the client then abandons the session, so we close it
-    // now rather than leave it to the heartbeat.
-    tracing::info!(sid, size, max, "POST body over maxPayload: closing");
-    entry.shared.request_close(CloseReason::TransportError);
+fn too_large(sid: &str, size: u64, max: usize) -> Response<ResponseBody> {
+    // As the reference: 413 and nothing more. The session is left to the client, which
+    // abandons its transport on this error (its pending GET ends, which closes the
+    // session with "transport error", the reason the client reports too); one that
+    // does not is reaped by the heartbeat.
+    tracing::info!(sid, size, max, "POST body over maxPayload refused");
     let mut res = Response::new(ResponseBody::new(Bytes::new()));
     *res.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
     res

@@ -16,6 +16,7 @@
 use std::future::poll_fn;
 use std::io::ErrorKind;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
@@ -104,6 +105,49 @@ impl End {
     }
 }
 
+/// A long-polling GET the session holds, counted in the engine's parked-polls gauge
+/// for as long as it is held (however it ends: answered, dropped, session gone).
+struct ParkedGet {
+    reply: Option<oneshot::Sender<PollReply>>,
+    gauge: Arc<AtomicUsize>,
+}
+
+impl ParkedGet {
+    fn new(reply: oneshot::Sender<PollReply>, gauge: &Arc<AtomicUsize>) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        ParkedGet {
+            reply: Some(reply),
+            gauge: gauge.clone(),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.reply.as_ref().is_none_or(|r| r.is_closed())
+    }
+
+    /// Resolves when the client has gone (its connection closed).
+    async fn closed(&mut self) {
+        match self.reply.as_mut() {
+            Some(reply) => reply.closed().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Answers the GET. If the client went away meanwhile, the answer is lost with the
+    /// connection, as with any HTTP response in flight.
+    fn reply(mut self, answer: PollReply) {
+        if let Some(reply) = self.reply.take() {
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+impl Drop for ParkedGet {
+    fn drop(&mut self) {
+        self.gauge.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 struct Candidate {
     ws: WsConn,
     probed: bool,
@@ -117,7 +161,7 @@ pub(crate) struct Session {
     heartbeat: Heartbeat,
     transport: Transport,
     /// The pending long-polling GET (at most one).
-    pending_get: Option<oneshot::Sender<PollReply>>,
+    pending_get: Option<ParkedGet>,
     /// The WebSocket, once it is the transport.
     ws: Option<WsConn>,
     /// A WebSocket in the middle of an upgrade.
@@ -219,7 +263,7 @@ impl Session {
                 }) => Step::Candidate(event),
                 () = async {
                     match pending_get.as_mut() {
-                        Some(tx) => tx.closed().await,
+                        Some(parked) => parked.closed().await,
                         None => std::future::pending().await,
                     }
                 } => Step::GetGone,
@@ -256,22 +300,20 @@ impl Session {
         if self.transport != Transport::Polling {
             return;
         }
-        let Some(tx) = self.pending_get.take() else {
+        let Some(parked) = self.pending_get.take() else {
             return;
         };
-        if tx.is_closed() {
+        if parked.is_closed() {
             // Left for the GetGone branch, which closes the session.
-            self.pending_get = Some(tx);
+            self.pending_get = Some(parked);
             return;
         }
         let frames: Vec<Frame> = self.handle.shared.lock().frames.drain(..).collect();
         if frames.is_empty() {
-            self.pending_get = Some(tx);
+            self.pending_get = Some(parked);
             return;
         }
-        // If the client went away after the check above, these frames are lost with
-        // the connection, as with any HTTP response in flight.
-        let _ = tx.send(PollReply::Payload(payload(&frames)));
+        parked.reply(PollReply::Payload(payload(&frames)));
     }
 
     fn queue_is_empty(&self) -> bool {
@@ -313,7 +355,7 @@ impl Session {
                     let _ = reply.send(PollReply::Payload(Bytes::from_static(b"6")));
                     return None;
                 }
-                self.pending_get = Some(reply);
+                self.pending_get = Some(ParkedGet::new(reply, &self.engine.parked_polls));
                 None
             }
             Command::Post(body, reply) => {
@@ -456,17 +498,17 @@ impl Session {
                     c.probed = true;
                 }
                 if self.queue_is_empty()
-                    && let Some(tx) = self.pending_get.take()
+                    && let Some(parked) = self.pending_get.take()
                 {
-                    let _ = tx.send(PollReply::Payload(Bytes::from_static(b"6")));
+                    parked.reply(PollReply::Payload(Bytes::from_static(b"6")));
                 }
             }
             Some(Packet::Upgrade) => {
                 let Some(candidate) = self.candidate.take() else {
                     return;
                 };
-                if let Some(tx) = self.pending_get.take() {
-                    let _ = tx.send(PollReply::Payload(Bytes::from_static(b"6")));
+                if let Some(parked) = self.pending_get.take() {
+                    parked.reply(PollReply::Payload(Bytes::from_static(b"6")));
                 }
                 self.transport = Transport::WebSocket;
                 self.handle.shared.set_transport(Transport::WebSocket);
@@ -548,15 +590,15 @@ impl Session {
         match end.kind {
             EndKind::Gone | EndKind::TooBig => {}
             EndKind::ClientClosed => {
-                if let Some(tx) = self.pending_get.take() {
-                    let _ = tx.send(PollReply::Payload(Bytes::from_static(b"6")));
+                if let Some(parked) = self.pending_get.take() {
+                    parked.reply(PollReply::Payload(Bytes::from_static(b"6")));
                 }
             }
             EndKind::Close | EndKind::Drain => {
                 frames.push(text_frame("1"));
                 let body = payload(&frames);
-                if let Some(tx) = self.pending_get.take() {
-                    let _ = tx.send(PollReply::Payload(body));
+                if let Some(parked) = self.pending_get.take() {
+                    parked.reply(PollReply::Payload(body));
                     return;
                 }
                 // No GET to answer. After an error the client is gone or broken, and at

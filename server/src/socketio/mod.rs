@@ -4,53 +4,74 @@
 //!
 //! # Using it (what an application such as `chat` does)
 //!
-//! ```ignore
+//! ```no_run
+//! use std::collections::HashSet;
 //! use std::time::Duration;
+//! use huddle_server::engine::{Engine, EngineConfig};
 //! use huddle_server::socketio::{ConnectError, SocketIo, SocketIoConfig};
 //!
+//! struct User { id: u64 }                       // the per-socket state `S`
+//! #[derive(serde::Deserialize)]
+//! struct JoinRequest { #[serde(rename = "type")] kind: String, id: u64 }
+//! async fn verify(token: &str) -> Result<User, ConnectError> { /* your code */
+//! #   let _ = token; Ok(User { id: 1 })
+//! }
+//!
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let io = SocketIo::new(SocketIoConfig::default());
 //!
 //! // A namespace and its connect middleware. The middleware is async, sees the
 //! // CONNECT auth payload (`req.auth()`), the handshake headers and query
 //! // (`req.header("authorization")`, `req.query("k")`), and returns the socket's
-//! // state `S` (here a `User`) or refuses with CONNECT_ERROR {message, data}.
-//! let chat = io.namespace("/", move |req| async move {
+//! // state `S` or refuses with CONNECT_ERROR {message, data}.
+//! let chat = io.namespace("/", |req| async move {
 //!     let token = req.auth().get("token").and_then(|t| t.as_str())
 //!         .ok_or_else(|| ConnectError::new("unauthorized")
-//!             .with_data(serde_json::json!({"code": "TOKEN_MISSING"})))?;
-//!     let user: User = verify(token).await?;           // your code
-//!     Ok(user)                                          // becomes socket.state()
+//!             .with_data(serde_json::json!({"code": "TOKEN_MISSING"})))?
+//!         .to_owned();
+//!     verify(&token).await                       // Ok(user) becomes socket.state()
 //! })?;
 //!
 //! // Hooks and handlers are registered once per namespace, not per socket.
 //! chat.on_connect(|socket| async move {
-//!     let user = socket.state();
-//!     let _ = socket.emit("auth:success", &serde_json::json!({"userId": user.id}));
+//!     let user_id = socket.state().id;
+//!     let _ = socket.emit("auth:success", &serde_json::json!({"userId": user_id}));
 //! });
 //! chat.on("room:join", |socket, event, ack| async move {
-//!     let req: JoinRequest = match event.first_arg() { Ok(r) => r, Err(_) => return };
+//!     let Ok(req) = event.first_arg::<JoinRequest>() else { return };
 //!     let room = format!("{}:{}", req.kind, req.id);
 //!     socket.join(&room);
 //!     // memberCount = distinct users: read the state of every socket in the room.
-//!     let users: std::collections::HashSet<u64> = socket.namespace_handle()
+//!     let users: HashSet<u64> = socket.namespace_handle()
 //!         .room_sockets(&room).iter().map(|s| s.state().id).collect();
-//!     if let Some(ack) = ack { let _ = ack.send(&serde_json::json!({"ok": true})); }
+//!     let payload = serde_json::json!({"room": room, "memberCount": users.len()});
 //!     // To the whole room, sender included (encoded once, queued on every member):
 //!     let _ = socket.namespace_handle().to(&room).emit("room:joined", &payload);
 //!     // To the others only:
 //!     let _ = socket.to(&room).emit("typing:started", &payload);
+//!     // Answer the client's ack, if it asked for one:
+//!     if let Some(ack) = ack { let _ = ack.send(&serde_json::json!({"ok": true})); }
+//!     // Server-to-client emit with an ack and a timeout:
+//!     if let Ok(reply) = socket.emit_with_ack("ping", &(), Duration::from_secs(2)).await {
+//!         let _answer: Option<serde_json::Value> = reply.first_arg().ok();
+//!     }
+//! });
+//! chat.on_fallback(|_socket, event, ack| async move {
+//!     // Every event without a handler of its own (optional).
+//!     if let Some(ack) = ack {
+//!         let _ = ack.send(&serde_json::json!({"ok": false, "unknown": event.name()}));
+//!     }
 //! });
 //! chat.on_disconnect(|socket, reason| async move {
 //!     // Runs after the socket's earlier events; it already left every room, and
 //!     // socket.rooms() says which ones it was in (to stop its typing indicators).
+//!     let _ = (socket.rooms(), reason.as_str());
 //! });
 //!
-//! // Server-to-client emit with an ack and a timeout:
-//! // let reply = socket.emit_with_ack("ping", &(), Duration::from_secs(2)).await?;
-//! // let v: serde_json::Value = reply.first_arg()?;
-//!
-//! // Hand the server to the Engine.IO layer:
-//! let engine = Engine::new(engine_config, io.engine_handler());
+//! // Hand the server to the Engine.IO layer (then route HTTP to the engine):
+//! let engine = Engine::new(EngineConfig::default(), io.engine_handler())?;
+//! # let _ = engine; Ok(())
+//! # }
 //! ```
 //!
 //! # Semantics worth knowing

@@ -50,10 +50,19 @@ impl Body {
 
 /// One event received from a client: its name and arguments.
 ///
-/// ```ignore
-/// ns.on("room:join", |socket, event, ack| async move {
-///     let join: JoinRequest = match event.first_arg() { Ok(j) => j, Err(e) => { /* answer an error */ return } };
-///     ...
+/// ```no_run
+/// # use huddle_server::socketio::{SocketIo, SocketIoConfig};
+/// #[derive(serde::Deserialize)]
+/// struct Join { id: u64 }
+/// # let ns = SocketIo::new(SocketIoConfig::default()).of("/").unwrap();
+/// ns.on("room:join", |_socket, event, ack| async move {
+///     let reply = match event.first_arg::<Join>() {
+///         Ok(join) => serde_json::json!({"ok": true, "id": join.id}),
+///         Err(e) => serde_json::json!({"ok": false, "error": e.to_string()}),
+///     };
+///     if let Some(ack) = ack {
+///         let _ = ack.send(&reply);
+///     }
 /// });
 /// ```
 #[derive(Debug, Clone)]

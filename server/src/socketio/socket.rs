@@ -208,9 +208,16 @@ impl<S: Send + Sync + 'static> Socket<S> {
             return Err(AckError::Disconnected);
         };
         let sent = emit::event(&core.nsp, event, args, Some(id)).and_then(|f| core.send(&f));
-        if let Err(e) = sent {
-            core.acks.cancel(id);
-            return Err(e.into());
+        match sent {
+            Ok(()) => {}
+            Err(EmitError::Disconnected) => {
+                core.acks.cancel(id);
+                return Err(AckError::Disconnected);
+            }
+            Err(e) => {
+                core.acks.cancel(id);
+                return Err(e.into());
+            }
         }
         match tokio::time::timeout(timeout, reply).await {
             Ok(Ok(reply)) => Ok(reply),

@@ -139,7 +139,10 @@ impl ChatServer {
     pub async fn client(&self, user: u64) -> Client {
         let auth = json!({ "token": self.token(user) }).to_string();
         let (ws, answer) = self.connect_raw(Some(&auth)).await;
-        assert!(answer.starts_with("40{\"sid\":"), "connect answer: {answer}");
+        assert!(
+            answer.starts_with("40{\"sid\":"),
+            "connect answer: {answer}"
+        );
         let mut client = Client::new(ws, user);
         let success = client.event("auth:success").await;
         assert_eq!(success["userId"], user);
@@ -212,7 +215,9 @@ impl Ws {
     pub async fn recv_within(&mut self, limit: Duration) -> Option<String> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?;
+            let next = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
             match next {
                 Some(Ok(Message::Text(t))) if t.as_str() == "2" => self.send("3").await,
                 Some(Ok(Message::Text(t))) => return Some(t.to_string()),
@@ -341,7 +346,11 @@ impl Client {
         let ack = self
             .request("room:join", json!({ "type": kind, "id": id }))
             .await;
-        assert_eq!(ack["ok"], true, "user {} join {kind} {id}: {ack}", self.user);
+        assert_eq!(
+            ack["ok"], true,
+            "user {} join {kind} {id}: {ack}",
+            self.user
+        );
         let joined = self.event("room:joined").await;
         let history = self.event("message:history").await;
         (ack, joined, history)
@@ -365,6 +374,9 @@ impl Client {
 pub fn error_code(ack: &Value) -> String {
     assert_eq!(ack["ok"], false, "expected a failure ack: {ack}");
     let error = ack["error"].as_object().expect("error object");
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{ack}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{ack}"
+    );
     error["code"].as_str().expect("code").to_owned()
 }

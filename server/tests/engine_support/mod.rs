@@ -93,13 +93,23 @@ pub struct TestServer {
     pub task: JoinHandle<()>,
 }
 
-/// Small heartbeat timings and the reference's other defaults.
+/// The reference's defaults at `/engine.io/`, with a heartbeat slow enough never to
+/// interfere with a test that is not about it, however loaded the machine.
 pub fn test_config() -> EngineConfig {
     EngineConfig {
         path: "/engine.io/".into(),
-        ping_interval: Duration::from_millis(300),
-        ping_timeout: Duration::from_millis(200),
+        ping_interval: Duration::from_millis(60_000),
+        ping_timeout: Duration::from_millis(50_000),
         ..EngineConfig::default()
+    }
+}
+
+/// [`test_config`] with the given heartbeat, in milliseconds.
+pub fn heartbeat_config(interval_ms: u64, timeout_ms: u64) -> EngineConfig {
+    EngineConfig {
+        ping_interval: Duration::from_millis(interval_ms),
+        ping_timeout: Duration::from_millis(timeout_ms),
+        ..test_config()
     }
 }
 
@@ -152,6 +162,20 @@ impl TestServer {
             {
                 return reason;
             }
+        }
+    }
+
+    /// Waits until the sessions hold `n` long-polling GETs (the server offers no event
+    /// for it: a bounded wait on the engine's gauge).
+    pub async fn wait_parked(&self, n: usize) {
+        let deadline = std::time::Instant::now() + LIMIT;
+        while self.engine.parked_polls() != n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} parked polls, expected {n}",
+                self.engine.parked_polls()
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 

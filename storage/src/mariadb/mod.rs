@@ -9,6 +9,7 @@
 mod directory;
 mod errors;
 mod files;
+mod insert;
 mod messages;
 mod migrate;
 mod rows;
@@ -72,7 +73,7 @@ const SESSION_INIT: &str = "SET time_zone = '+00:00', sql_mode = \
      'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION'";
 
 /// Prepared statements kept per connection: multi-row inserts prepare one text per
-/// row count (up to [`messages::MAX_ROWS_PER_INSERT`]), plus the fixed queries.
+/// row count (up to [`insert::MAX_ROWS_PER_INSERT`]), plus the fixed queries.
 const STATEMENT_CACHE: usize = 160;
 
 /// The MariaDB store. Cheap to clone (clones share the pool).
@@ -311,7 +312,7 @@ impl Store for MariaDbStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        self.timed(messages::insert(self, batch)).await
+        self.timed(insert::insert(self, batch)).await
     }
 
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {

@@ -44,7 +44,8 @@ pub(super) struct State {
     messages: Vec<MessageRecord>,
     /// Each room's message ids, increasing.
     rooms: HashMap<RoomRef, Vec<MessageId>>,
-    client_ids: HashMap<(UserId, String), MessageId>,
+    /// Sender → clientMessageId → the message stored with it.
+    client_ids: HashMap<UserId, HashMap<String, MessageId>>,
     reads: BTreeMap<(MessageId, UserId), DateTime<Utc>>,
     files: BTreeMap<FileId, FileRecord>,
     /// File id → the messages carrying it.
@@ -149,7 +150,10 @@ impl State {
     ) -> Result<Option<MessageId>, Rejection> {
         new.check_shape(options.max_content_bytes)?;
         if let Some(key) = &new.client_message_id
-            && let Some(&id) = self.client_ids.get(&(new.sender_id, key.clone()))
+            && let Some(&id) = self
+                .client_ids
+                .get(&new.sender_id)
+                .and_then(|keys| keys.get(key))
         {
             return Ok(Some(id));
         }
@@ -200,7 +204,10 @@ impl State {
         });
         self.rooms.entry(new.room).or_default().push(id);
         if let Some(key) = &new.client_message_id {
-            self.client_ids.insert((new.sender_id, key.clone()), id);
+            self.client_ids
+                .entry(new.sender_id)
+                .or_default()
+                .insert(key.clone(), id);
         }
         self.build(self.record_or_err(id)?)
     }

@@ -61,6 +61,17 @@ pub async fn batch_is_stored_in_order_with_increasing_ids(ctx: Ctx) {
     let later = say(&ctx, APOLLO, 2, "six").await;
     assert!(later.id > stored[4].id);
     assert_eq!(ctx.store.insert_messages(&[]).await.unwrap(), Vec::new());
+
+    // A batch bigger than one insert statement keeps its order too.
+    let big: Vec<NewMessage> = (0..150)
+        .map(|i| NewMessage::text(STUDY_1, 1 + i % 5, format!("bulk {i}")))
+        .collect();
+    let stored = created(ctx.store.insert_messages(&big).await.unwrap());
+    for (i, pair) in stored.windows(2).enumerate() {
+        assert!(pair[0].id < pair[1].id);
+        assert_eq!(pair[0].content, format!("bulk {i}"));
+    }
+    assert!(stored[0].id > later.id);
 }
 
 pub async fn rejected_message_leaves_the_rest_of_the_batch(ctx: Ctx) {

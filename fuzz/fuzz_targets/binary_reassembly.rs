@@ -1,0 +1,387 @@
+//! Fuzz target: the binary reassembly state machine (`socketio::Reassembler`),
+//! driven by a sequence of steps (see `huddle_fuzz::steps`): packet texts, binary
+//! frames, batches of frames, resets, and values split with `socketio::split`.
+//!
+//! A model runs beside the reassembler and predicts every answer:
+//! - a header is accepted exactly when a tree-based reference check of its
+//!   payload (nesting depth, JSON syntax, placeholders in range, unique, not
+//!   nested, all announced indexes used; see `huddle_fuzz::json`) accepts it, and
+//!   is refused with the variant that check names otherwise;
+//! - a completed packet carries exactly the announced number of attachments, the
+//!   frames fed (the same buffers, zero-copy), within `max_attachments` and
+//!   `max_attachments_size`; its value has every placeholder resolved, the binary
+//!   parts appearing where their placeholders were;
+//! - a frame with nothing pending, a text packet while frames are pending, and a
+//!   frame past the size limit are refused with their typed errors and reset;
+//!   `pending()` always equals what the model expects;
+//! - a value split into a header and attachments (`split`) encodes, decodes,
+//!   reassembles and reads back (`BinaryPacket::value`) to the value it was.
+#![no_main]
+
+use bytes::{Bytes, BytesMut};
+use huddle_fuzz::json::{self, Placeholders};
+use huddle_fuzz::steps::{self, Built, Step};
+use huddle_fuzz::limits;
+use huddle_protocol::socketio::{
+    self, Assembled, BinaryPacket, Packet, PacketType, Reassembler, Value, decode,
+};
+use huddle_protocol::{Error, Limits, Str};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let input = steps::parse(data);
+    let mut run = Run {
+        limits: input.limits,
+        r: Reassembler::new(input.limits),
+        pending: None,
+    };
+    for step in input.steps {
+        match step {
+            Step::Text(text) => {
+                if let Ok(p) = decode(Str::from(text), &run.limits) {
+                    run.header(p);
+                }
+            }
+            Step::Attachment(frame) => {
+                let result = run.r.feed_attachment(frame.clone());
+                let outcome = run.model_feed(frame);
+                outcome.check_with(result, &run.limits);
+            }
+            Step::Batch(frames) => run.batch(frames),
+            Step::Reset => {
+                run.r.reset();
+                run.pending = None;
+            }
+            Step::Built(built) => run.built(&built),
+        }
+        assert_eq!(run.r.pending(), run.expected_pending(), "pending() disagrees with the model");
+    }
+});
+
+/// A header the model is collecting attachments for.
+#[derive(Debug, Clone)]
+struct Pending {
+    header: Packet,
+    /// Placeholder indexes in document order, from the reference check.
+    order: Vec<usize>,
+    received: Vec<Bytes>,
+    size: usize,
+}
+
+struct Run {
+    limits: Limits,
+    r: Reassembler,
+    pending: Option<Pending>,
+}
+
+/// What the model predicts for one fed frame (or batch).
+#[derive(Debug)]
+enum Outcome {
+    NeedMore,
+    Done(Pending),
+    Unexpected,
+    TooLarge { size: usize, max: usize },
+}
+
+/// What the model predicts for a binary header.
+#[derive(Debug)]
+enum Verdict {
+    Accept(Vec<usize>),
+    TooManyAttachments,
+    MissingPayload,
+    TooDeep,
+    Placeholders(Placeholders),
+    /// The payload is not valid JSON: refused by the syntax or an earlier rule.
+    InvalidJson,
+}
+
+impl Run {
+    fn expected_pending(&self) -> usize {
+        self.pending
+            .as_ref()
+            .map_or(0, |p| p.header.attachments - p.received.len())
+    }
+
+    /// The reference verdict on a binary header's payload.
+    fn verdict(&self, p: &Packet) -> Verdict {
+        if p.attachments > self.limits.max_attachments {
+            return Verdict::TooManyAttachments;
+        }
+        let Some(data) = &p.data else {
+            return Verdict::MissingPayload;
+        };
+        let Ok(value) = serde_json::from_str::<Value>(data.as_str()) else {
+            return Verdict::InvalidJson;
+        };
+        if json::value_depth(&value) > self.limits.max_depth {
+            return Verdict::TooDeep;
+        }
+        match json::placeholders(&value, p.attachments) {
+            Placeholders::Valid(order) => Verdict::Accept(order),
+            other => Verdict::Placeholders(other),
+        }
+    }
+
+    /// Feeds a decoded packet and checks the answer against the model.
+    fn header(&mut self, p: Packet) -> Option<BinaryPacket> {
+        let result = self.r.feed_packet(p.clone());
+        if let Some(pending) = self.pending.take() {
+            let left = pending.header.attachments - pending.received.len();
+            assert!(
+                matches!(result, Err(Error::UnexpectedTextPacket { pending }) if pending == left),
+                "text packet while {left} attachments pending: {result:?}"
+            );
+            return None;
+        }
+        if !p.kind.is_binary() {
+            assert_eq!(result.unwrap(), Some(Assembled::Packet(p)), "plain packet passes through");
+            return None;
+        }
+        let verdict = self.verdict(&p);
+        match (verdict, result) {
+            (Verdict::Accept(order), Ok(None)) => {
+                assert!(p.attachments > 0, "a header announcing 0 attachments must complete");
+                self.pending = Some(Pending {
+                    header: p,
+                    order,
+                    received: Vec::new(),
+                    size: 0,
+                });
+                None
+            }
+            (Verdict::Accept(order), Ok(Some(Assembled::Binary(bp)))) => {
+                assert_eq!(p.attachments, 0, "completed before its attachments arrived");
+                let done = Pending {
+                    header: p,
+                    order,
+                    received: Vec::new(),
+                    size: 0,
+                };
+                check_complete(&bp, &done, &self.limits);
+                Some(bp)
+            }
+            (Verdict::TooManyAttachments, Err(Error::TooManyAttachments { count, max })) => {
+                assert_eq!((count, max), (p.attachments, self.limits.max_attachments));
+                None
+            }
+            (Verdict::MissingPayload, Err(Error::MissingPayload { .. })) => None,
+            (Verdict::TooDeep, Err(Error::NestingTooDeep { max })) => {
+                assert_eq!(max, self.limits.max_depth);
+                None
+            }
+            (Verdict::Placeholders(expected), Err(e)) => {
+                let matches = match (&expected, &e) {
+                    (Placeholders::Invalid, Error::InvalidPlaceholder) => true,
+                    (
+                        Placeholders::OutOfRange { num, count },
+                        Error::PlaceholderOutOfRange { num: n, count: c },
+                    ) => (num, count) == (n, c),
+                    (Placeholders::Duplicate { num }, Error::DuplicatePlaceholder { num: n }) => {
+                        num == n
+                    }
+                    (Placeholders::Missing { num }, Error::MissingPlaceholder { num: n }) => {
+                        num == n
+                    }
+                    _ => false,
+                };
+                assert!(matches, "header {p:?}: expected {expected:?}, got {e:?}");
+                None
+            }
+            (Verdict::InvalidJson, Err(e)) => {
+                assert!(
+                    matches!(
+                        e,
+                        Error::Json(_)
+                            | Error::NestingTooDeep { .. }
+                            | Error::InvalidPlaceholder
+                            | Error::PlaceholderOutOfRange { .. }
+                            | Error::DuplicatePlaceholder { .. }
+                    ),
+                    "invalid JSON refused with {e:?}"
+                );
+                None
+            }
+            (verdict, result) => panic!("header {p:?}: expected {verdict:?}, got {result:?}"),
+        }
+    }
+
+    /// The model's answer to one binary frame; updates the model's state.
+    fn model_feed(&mut self, frame: Bytes) -> Outcome {
+        let Some(p) = self.pending.as_mut() else {
+            return Outcome::Unexpected;
+        };
+        let size = p.size.saturating_add(frame.len());
+        if size > self.limits.max_attachments_size {
+            self.pending = None;
+            return Outcome::TooLarge {
+                size,
+                max: self.limits.max_attachments_size,
+            };
+        }
+        p.size = size;
+        p.received.push(frame);
+        if p.received.len() < p.header.attachments {
+            return Outcome::NeedMore;
+        }
+        Outcome::Done(self.pending.take().expect("pending"))
+    }
+
+    fn batch(&mut self, frames: Vec<Bytes>) {
+        let result = self.r.feed_attachments(frames.clone());
+        let mut outcome = Outcome::NeedMore;
+        for frame in frames {
+            if matches!(outcome, Outcome::Done(_)) {
+                // A frame left over after the packet completed.
+                outcome = Outcome::Unexpected;
+                break;
+            }
+            outcome = self.model_feed(frame);
+            if matches!(outcome, Outcome::Unexpected | Outcome::TooLarge { .. }) {
+                break;
+            }
+        }
+        outcome.check_with(result, &self.limits);
+    }
+
+    /// Splits a built value, checks the split, then feeds the header and its own
+    /// attachments and checks the value reads back unchanged.
+    fn built(&mut self, built: &Built) {
+        let nsp = built.nsp();
+        let value = built.value();
+        let split = socketio::split(built.kind(), Str::from(nsp.clone()), built.id(), &value);
+        if nsp.contains(',') {
+            assert!(matches!(split, Err(Error::InvalidNamespace { .. })), "{split:?}");
+            return;
+        }
+        let (packet, parts) = split.unwrap_or_else(|e| panic!("split refused {value:?}: {e}"));
+        assert_eq!(parts, json::binaries(&value), "attachments in order of appearance");
+        assert_eq!(packet.attachments, parts.len());
+        let plain = if built.ack { PacketType::Ack } else { PacketType::Event };
+        let expected_kind = if parts.is_empty() { plain } else { built.kind() };
+        assert_eq!(packet.kind, expected_kind);
+        assert_eq!((packet.nsp.as_str(), packet.id), (nsp.as_str(), built.id()));
+        if !json::has_placeholder_key(&value) {
+            let data: Value = serde_json::from_str(packet.data.as_ref().unwrap()).unwrap();
+            assert_eq!(
+                json::placeholders(&data, parts.len()),
+                Placeholders::Valid((0..parts.len()).collect()),
+                "split numbers placeholders in order"
+            );
+        }
+
+        let mut out = BytesMut::new();
+        packet.encode(&mut out).expect("split packet encodes");
+        let text = Str::from_utf8(out.freeze()).expect("encoder writes UTF-8");
+        let decoded = match decode(text, &limits::unbounded_payload(&self.limits)) {
+            Ok(d) => d,
+            Err(Error::NamespaceTooLong { .. }) => {
+                assert!(nsp.len() > self.limits.max_namespace_len);
+                return;
+            }
+            Err(Error::TooManyAttachments { count, max }) => {
+                assert_eq!((count, max), (parts.len(), self.limits.max_attachments));
+                // `start` enforces the limit itself for a packet that did not
+                // come through the decoder.
+                if self.pending.is_none() {
+                    let r = self.r.start(packet);
+                    assert!(matches!(r, Err(Error::TooManyAttachments { .. })), "{r:?}");
+                }
+                return;
+            }
+            Err(e) => panic!("split packet {packet:?} does not decode: {e}"),
+        };
+        assert_eq!(decoded, packet, "decode(encode(split)) != split");
+        if parts.is_empty() && self.pending.is_none() {
+            let r = self.r.start(packet.clone());
+            assert!(matches!(r, Err(Error::NotBinaryPacket { .. })), "{r:?}");
+        }
+
+        let mut done = self.header(decoded);
+        if self.pending.is_some() {
+            for part in &parts {
+                let result = self.r.feed_attachment(part.clone());
+                let outcome = self.model_feed(part.clone());
+                done = outcome.check_with(result, &self.limits);
+                if self.pending.is_none() {
+                    break;
+                }
+            }
+        }
+        if let Some(bp) = done
+            && !json::has_placeholder_key(&value)
+        {
+            assert_eq!(bp.value().unwrap(), value, "split + reassembly changed the value");
+        }
+    }
+}
+
+impl Outcome {
+    fn check_with(
+        self,
+        result: Result<Option<BinaryPacket>, Error>,
+        limits: &Limits,
+    ) -> Option<BinaryPacket> {
+        match (self, result) {
+            (Outcome::NeedMore, Ok(None)) => None,
+            (Outcome::Done(p), Ok(Some(bp))) => {
+                check_complete(&bp, &p, limits);
+                Some(bp)
+            }
+            (Outcome::Unexpected, Err(Error::UnexpectedAttachment)) => None,
+            (Outcome::TooLarge { size, max }, Err(Error::AttachmentsTooLarge { size: s, max: m })) => {
+                assert_eq!((size, max), (s, m));
+                None
+            }
+            (outcome, result) => panic!("model expected {outcome:?}, reassembler said {result:?}"),
+        }
+    }
+}
+
+/// The invariants of a completed binary packet.
+fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
+    let header = &p.header;
+    assert_eq!(
+        (bp.kind, &bp.nsp, bp.id),
+        (header.kind, &header.nsp, header.id),
+        "header fields changed"
+    );
+    assert_eq!(Some(&bp.data), header.data.as_ref(), "payload changed");
+    assert_eq!(bp.attachments.len(), header.attachments, "announced count not honoured");
+    assert!(bp.attachments.len() <= limits.max_attachments);
+    let total: usize = bp.attachments.iter().map(Bytes::len).sum();
+    assert!(total <= limits.max_attachments_size, "attachment size limit exceeded");
+    assert_eq!(bp.attachments, p.received, "attachments are the frames fed, in order");
+    for (a, f) in bp.attachments.iter().zip(&p.received) {
+        if !a.is_empty() {
+            assert_eq!(a.as_ptr(), f.as_ptr(), "attachment copied");
+        }
+    }
+
+    let value = bp
+        .value()
+        .unwrap_or_else(|e| panic!("payload validated at the header does not read: {e}"));
+    assert!(!json::has_placeholder_object(&value), "unresolved placeholder in {value:?}");
+    let expected: Vec<Bytes> = p.order.iter().map(|&n| p.received[n].clone()).collect();
+    assert_eq!(json::binaries(&value), expected, "binary parts are not where their placeholders were");
+
+    let Value::Array(items) = &value else {
+        panic!("binary packet payload is not an array: {value:?}");
+    };
+    let skip = usize::from(bp.kind == PacketType::BinaryEvent);
+    let args = &items[skip.min(items.len())..];
+    assert_eq!(bp.values().unwrap(), args);
+    assert_eq!(bp.args::<Vec<Value>>().unwrap(), args);
+    let name = bp.event_name(limits);
+    if bp.kind == PacketType::BinaryEvent {
+        let Some(Value::String(reference)) = items.first() else {
+            panic!("BINARY_EVENT without a name: {value:?}");
+        };
+        match name {
+            Ok(n) => assert_eq!(n.as_str(), reference),
+            Err(Error::EventNameTooLong { max }) => assert!(reference.len() > max),
+            Err(e) => panic!("event_name of a valid BINARY_EVENT: {e}"),
+        }
+    } else {
+        assert!(name.is_err(), "a BINARY_ACK has no event name");
+    }
+}
