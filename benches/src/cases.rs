@@ -284,7 +284,11 @@ mod tests {
         let binary = binary_event();
         assert_eq!(binary.attachments.len(), 2);
         assert_eq!(binary.wire_len() - binary.wire.len(), 512 + 4096);
-        assert!(binary.wire.starts_with(r#"52-7["image:upload",{"#), "{}", binary.wire);
+        assert!(
+            binary.wire.starts_with(r#"52-7["image:upload",{"#),
+            "{}",
+            binary.wire
+        );
     }
 
     #[test]

@@ -42,6 +42,9 @@ mod tests {
         for needed in ['"', '\n', '\t', '\\', 'é', '語', '👍'] {
             assert!(text.contains(needed), "missing {needed:?}");
         }
-        assert!(text.len() > CHAT_CHARS, "multi-byte characters make it longer in bytes");
+        assert!(
+            text.len() > CHAT_CHARS,
+            "multi-byte characters make it longer in bytes"
+        );
     }
 }

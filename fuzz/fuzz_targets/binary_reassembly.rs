@@ -21,7 +21,7 @@
 use bytes::{Bytes, BytesMut};
 use huddle_fuzz::json::{self, Placeholders};
 use huddle_fuzz::steps::{self, Built, Step};
-use huddle_fuzz::limits;
+use huddle_fuzz::{errors, limits};
 use huddle_protocol::socketio::{
     self, Assembled, BinaryPacket, Packet, PacketType, Reassembler, Value, decode,
 };
@@ -62,8 +62,9 @@ fuzz_target!(|data: &[u8]| {
 #[derive(Debug, Clone)]
 struct Pending {
     header: Packet,
-    /// Placeholder indexes in document order, from the reference check.
-    order: Vec<usize>,
+    /// Placeholder indexes in document order, from the reference check; `None`
+    /// when the payload is valid JSON that the reference parser cannot represent.
+    order: Option<Vec<usize>>,
     received: Vec<Bytes>,
     size: usize,
 }
@@ -86,13 +87,20 @@ enum Outcome {
 /// What the model predicts for a binary header.
 #[derive(Debug)]
 enum Verdict {
+    /// Accepted; the placeholder indexes in document order.
     Accept(Vec<usize>),
     TooManyAttachments,
     MissingPayload,
-    TooDeep,
-    Placeholders(Placeholders),
-    /// The payload is not valid JSON: refused by the syntax or an earlier rule.
+    /// Refused for the first violation in document order, `first`; a codec that
+    /// checks depth before anything else may instead report `NestingTooDeep`
+    /// when `too_deep`.
+    Refuse { first: Placeholders, too_deep: bool },
+    /// Not valid JSON: refused, for the syntax or an earlier violation.
     InvalidJson,
+    /// Valid JSON syntax that `serde_json` cannot represent (a lone surrogate, a
+    /// number beyond `f64`): a codec may accept it at the header and refuse it,
+    /// typed, when the value is read.
+    Unrepresentable,
 }
 
 impl Run {
@@ -111,14 +119,18 @@ impl Run {
             return Verdict::MissingPayload;
         };
         let Ok(value) = serde_json::from_str::<Value>(data.as_str()) else {
-            return Verdict::InvalidJson;
+            return if json::is_valid_syntax(data) {
+                Verdict::Unrepresentable
+            } else {
+                Verdict::InvalidJson
+            };
         };
-        if json::value_depth(&value) > self.limits.max_depth {
-            return Verdict::TooDeep;
-        }
-        match json::placeholders(&value, p.attachments) {
+        match json::placeholders(&value, p.attachments, self.limits.max_depth) {
             Placeholders::Valid(order) => Verdict::Accept(order),
-            other => Verdict::Placeholders(other),
+            first => Verdict::Refuse {
+                first,
+                too_deep: json::value_depth(&value) > self.limits.max_depth,
+            },
         }
     }
 
@@ -138,19 +150,31 @@ impl Run {
             return None;
         }
         let verdict = self.verdict(&p);
+        let unrepresentable = matches!(verdict, Verdict::Unrepresentable);
         match (verdict, result) {
             (Verdict::Accept(order), Ok(None)) => {
                 assert!(p.attachments > 0, "a header announcing 0 attachments must complete");
                 self.pending = Some(Pending {
                     header: p,
-                    order,
+                    order: Some(order),
                     received: Vec::new(),
                     size: 0,
                 });
                 None
             }
-            (Verdict::Accept(order), Ok(Some(Assembled::Binary(bp)))) => {
+            (Verdict::Unrepresentable, Ok(None)) => {
+                assert!(p.attachments > 0, "a header announcing 0 attachments must complete");
+                self.pending = Some(Pending {
+                    header: p,
+                    order: None,
+                    received: Vec::new(),
+                    size: 0,
+                });
+                None
+            }
+            (Verdict::Accept(_) | Verdict::Unrepresentable, Ok(Some(Assembled::Binary(bp)))) => {
                 assert_eq!(p.attachments, 0, "completed before its attachments arrived");
+                let order = if unrepresentable { None } else { Some(Vec::new()) };
                 let done = Pending {
                     header: p,
                     order,
@@ -160,17 +184,21 @@ impl Run {
                 check_complete(&bp, &done, &self.limits);
                 Some(bp)
             }
+            (Verdict::Unrepresentable, Err(e)) => {
+                assert!(!errors::is_limit_error(&e) || matches!(e, Error::NestingTooDeep { .. }), "{e:?}");
+                None
+            }
             (Verdict::TooManyAttachments, Err(Error::TooManyAttachments { count, max })) => {
                 assert_eq!((count, max), (p.attachments, self.limits.max_attachments));
                 None
             }
             (Verdict::MissingPayload, Err(Error::MissingPayload { .. })) => None,
-            (Verdict::TooDeep, Err(Error::NestingTooDeep { max })) => {
+            (Verdict::Refuse { too_deep: true, .. }, Err(Error::NestingTooDeep { max })) => {
                 assert_eq!(max, self.limits.max_depth);
                 None
             }
-            (Verdict::Placeholders(expected), Err(e)) => {
-                let matches = match (&expected, &e) {
+            (Verdict::Refuse { first, .. }, Err(e)) => {
+                let matches = match (&first, &e) {
                     (Placeholders::Invalid, Error::InvalidPlaceholder) => true,
                     (
                         Placeholders::OutOfRange { num, count },
@@ -182,9 +210,12 @@ impl Run {
                     (Placeholders::Missing { num }, Error::MissingPlaceholder { num: n }) => {
                         num == n
                     }
+                    (Placeholders::TooDeep, Error::NestingTooDeep { max }) => {
+                        *max == self.limits.max_depth
+                    }
                     _ => false,
                 };
-                assert!(matches, "header {p:?}: expected {expected:?}, got {e:?}");
+                assert!(matches, "header {p:?}: expected {first:?}, got {e:?}");
                 None
             }
             (Verdict::InvalidJson, Err(e)) => {
@@ -192,6 +223,7 @@ impl Run {
                     matches!(
                         e,
                         Error::Json(_)
+                            | Error::InvalidJson { .. }
                             | Error::NestingTooDeep { .. }
                             | Error::InvalidPlaceholder
                             | Error::PlaceholderOutOfRange { .. }
@@ -263,7 +295,7 @@ impl Run {
         if !json::has_placeholder_key(&value) {
             let data: Value = serde_json::from_str(packet.data.as_ref().unwrap()).unwrap();
             assert_eq!(
-                json::placeholders(&data, parts.len()),
+                json::placeholders(&data, parts.len(), usize::MAX),
                 Placeholders::Valid((0..parts.len()).collect()),
                 "split numbers placeholders in order"
             );
@@ -357,11 +389,17 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
         }
     }
 
+    let Some(order) = &p.order else {
+        // Unrepresentable payload: reading it is refused, typed.
+        assert!(bp.value().is_err(), "{bp:?}");
+        assert!(bp.values().is_err());
+        return;
+    };
     let value = bp
         .value()
         .unwrap_or_else(|e| panic!("payload validated at the header does not read: {e}"));
     assert!(!json::has_placeholder_object(&value), "unresolved placeholder in {value:?}");
-    let expected: Vec<Bytes> = p.order.iter().map(|&n| p.received[n].clone()).collect();
+    let expected: Vec<Bytes> = order.iter().map(|&n| p.received[n].clone()).collect();
     assert_eq!(json::binaries(&value), expected, "binary parts are not where their placeholders were");
 
     let Value::Array(items) = &value else {

@@ -6,7 +6,10 @@
 //! document order, with the semantics the protocol crate documents: an object is a
 //! placeholder when its last `_placeholder` key is `true`; its last `num` must be a
 //! non-negative integer below the announced count, used once; no placeholder may
-//! sit inside another; every announced index must be used.
+//! sit inside another; every announced index must be used; no container may open
+//! deeper than the depth limit. Violations are reported in document order (a
+//! container's depth when it opens, an object's placeholder rules when it closes),
+//! the first one wins, and an unused index is reported only after the whole walk.
 
 use huddle_protocol::socketio::Value;
 
@@ -28,6 +31,13 @@ pub fn value_depth(v: &Value) -> usize {
     }
 }
 
+/// Whether `json` is one JSON text by `serde_json`'s syntax alone: strings are
+/// not unescaped and numbers not converted, so a lone surrogate escape or a
+/// number beyond `f64` passes here while a `serde_json::Value` refuses it.
+pub fn is_valid_syntax(json: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(json).is_ok()
+}
+
 /// The verdict the placeholder check must reach, as the reference walk found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placeholders {
@@ -41,22 +51,27 @@ pub enum Placeholders {
     Duplicate { num: usize },
     /// `Error::MissingPlaceholder { num }` (the first unused index).
     Missing { num: usize },
+    /// `Error::NestingTooDeep`.
+    TooDeep,
 }
 
 struct Walk {
     count: usize,
+    max_depth: usize,
     used: Vec<bool>,
     order: Vec<usize>,
 }
 
-/// Checks the placeholders of `payload` against `count` announced attachments.
-pub fn placeholders(payload: &Value, count: usize) -> Placeholders {
+/// Checks the placeholders of `payload` against `count` announced attachments,
+/// and its nesting against `max_depth`.
+pub fn placeholders(payload: &Value, count: usize, max_depth: usize) -> Placeholders {
     let mut w = Walk {
         count,
+        max_depth,
         used: vec![false; count],
         order: Vec::new(),
     };
-    if let Err(verdict) = walk(payload, &mut w) {
+    if let Err(verdict) = walk(payload, &mut w, 1) {
         return verdict;
     }
     match w.used.iter().position(|u| !u) {
@@ -65,9 +80,13 @@ pub fn placeholders(payload: &Value, count: usize) -> Placeholders {
     }
 }
 
-fn walk(v: &Value, w: &mut Walk) -> Result<(), Placeholders> {
+/// `level` is the nesting level `v` opens if it is a container (1 at the top).
+fn walk(v: &Value, w: &mut Walk, level: usize) -> Result<(), Placeholders> {
+    if matches!(v, Value::Array(_) | Value::Object(_)) && level > w.max_depth {
+        return Err(Placeholders::TooDeep);
+    }
     match v {
-        Value::Array(items) => items.iter().try_for_each(|item| walk(item, w)),
+        Value::Array(items) => items.iter().try_for_each(|item| walk(item, w, level + 1)),
         Value::Object(fields) => {
             let marked_before = w.order.len();
             let mut flag = false;
@@ -78,7 +97,7 @@ fn walk(v: &Value, w: &mut Walk) -> Result<(), Placeholders> {
                     "num" => num = Some(as_index(v)),
                     _ => {}
                 }
-                walk(v, w)?;
+                walk(v, w, level + 1)?;
             }
             if !flag {
                 return Ok(());
@@ -165,7 +184,7 @@ mod tests {
 
     #[test]
     fn reference_walk_reaches_the_documented_verdicts() {
-        let ph = |s: &str, n| placeholders(&parse(s), n);
+        let ph = |s: &str, n| placeholders(&parse(s), n, 32);
         assert_eq!(
             ph(r#"["a",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]"#, 2),
             Placeholders::Valid(vec![1, 0])
@@ -184,6 +203,15 @@ mod tests {
         assert_eq!(
             ph(r#"[{"_placeholder":true,"num":0,"x":{"_placeholder":true,"num":1}}]"#, 2),
             Placeholders::Invalid
+        );
+        // Depth is checked where a container opens, before later placeholders.
+        assert_eq!(
+            placeholders(&parse(r#"[[[1]],{"_placeholder":true,"num":5}]"#), 1, 2),
+            Placeholders::TooDeep
+        );
+        assert_eq!(
+            placeholders(&parse(r#"[{"_placeholder":true,"num":5},[[1]]]"#), 1, 2),
+            Placeholders::OutOfRange { num: 5, count: 1 }
         );
         // Not a placeholder: `_placeholder` is not `true` (last key wins).
         assert_eq!(

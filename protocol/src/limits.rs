@@ -28,7 +28,7 @@ pub struct Limits {
     pub max_attachments_size: usize,
     /// Deepest JSON nesting (arrays and objects) accepted when a payload is parsed.
     /// Default `32`. Checked before any parser recurses, so hostile input cannot
-    /// exhaust the stack.
+    /// exhaust the stack. Values above 128 act as 128, serde_json's own limit.
     pub max_depth: usize,
     /// Longest socket.io namespace, in bytes (including the leading `/`).
     /// Default `256`.

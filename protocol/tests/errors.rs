@@ -131,8 +131,19 @@ fn event_payload_errors_surface_when_read() {
     assert!(matches!(ack.event_name(&l), Err(Error::InvalidPayload { .. })));
 }
 
+/// Collects `text` and as many one-byte attachments as it announces, then
+/// checks the completed packet's payload.
 fn start(text: &'static str) -> Result<Option<socketio::BinaryPacket>, Error> {
-    Reassembler::new(limits()).start(sio(text).unwrap())
+    let packet = sio(text).unwrap();
+    let announced = packet.attachments;
+    let mut r = Reassembler::new(limits());
+    let mut done = r.start(packet)?;
+    for _ in 0..announced {
+        done = r.feed_attachment(Bytes::from_static(b"x"))?;
+    }
+    let done = done.expect("complete once every announced attachment arrived");
+    done.check()?;
+    Ok(Some(done))
 }
 
 #[test]
@@ -174,11 +185,17 @@ fn reassembler_errors() {
     // Placeholders nested in ordinary data are found at any depth and key order.
     let done = start(r#"50-["e",{"a":[{"b":{"c":1}}]}]"#).unwrap().unwrap();
     assert!(done.attachments.is_empty());
-    let mut r = Reassembler::new(limits());
-    assert!(r
-        .start(sio(r#"52-["e",{"a":[{"num":1,"_placeholder":true}],"_placeholder":false,"b":{"_placeholder":true,"num":0}}]"#).unwrap())
+    let done = start(r#"52-["e",{"a":[{"num":1,"_placeholder":true}],"_placeholder":false,"b":{"_placeholder":true,"num":0}}]"#)
         .unwrap()
-        .is_none());
+        .unwrap();
+    assert_eq!(done.value().unwrap().count_binary(), 2);
+    // Reading an unchecked bad packet checks it first: nothing is built.
+    let mut r = Reassembler::new(limits());
+    r.start(sio(r#"51-["e",{"_placeholder":true,"num":5}]"#).unwrap()).unwrap();
+    let bad = r.feed_attachment(Bytes::from_static(b"x")).unwrap().unwrap();
+    assert!(matches!(bad.value(), Err(Error::PlaceholderOutOfRange { num: 5, count: 1 })));
+    assert!(matches!(bad.args::<Vec<Value>>(), Err(Error::PlaceholderOutOfRange { .. })));
+    assert!(matches!(bad.first_arg::<Value>(), Err(Error::PlaceholderOutOfRange { .. })));
 
     let mut r = Reassembler::new(limits());
     assert!(matches!(r.feed_attachment(Bytes::new()), Err(Error::UnexpectedAttachment)));

@@ -157,15 +157,15 @@ fn max_depth_guards_every_json_parse() {
         Err(Error::NestingTooDeep { max: 4 })
     ));
 
-    // Binary packets are parsed by the reassembler.
+    // Binary packets are checked with the reassembler's limit when read.
     let at = format!(r#"50-["e",{}]"#, nested(3));
     let over = format!(r#"50-["e",{}]"#, nested(4));
     let mut r = Reassembler::new(limits);
-    assert!(r.start(decode(s(at), &limits).unwrap()).unwrap().is_some());
-    assert!(matches!(
-        r.start(decode(s(over), &limits).unwrap()),
-        Err(Error::NestingTooDeep { max: 4 })
-    ));
+    let done = r.start(decode(s(at), &limits).unwrap()).unwrap().unwrap();
+    assert!(done.check().is_ok());
+    let done = r.start(decode(s(over), &limits).unwrap()).unwrap().unwrap();
+    assert!(matches!(done.check(), Err(Error::NestingTooDeep { max: 4 })));
+    assert!(matches!(done.value(), Err(Error::NestingTooDeep { max: 4 })));
 }
 
 #[test]

@@ -118,10 +118,15 @@ proptest! {
             if let Ok(Some(done)) = result {
                 let total: usize = done.attachments.iter().map(Bytes::len).sum();
                 prop_assert!(total <= limits.max_attachments_size);
-                // Every placeholder was checked: the value builds, and holds
-                // exactly the attachments.
-                let value = done.value().unwrap();
-                prop_assert_eq!(value.count_binary(), done.attachments.len());
+                // A packet whose payload checks out builds a value holding
+                // exactly its attachments; one that does not, builds nothing.
+                match done.check() {
+                    Ok(()) => {
+                        let value = done.value().unwrap();
+                        prop_assert_eq!(value.count_binary(), done.attachments.len());
+                    }
+                    Err(_) => prop_assert!(done.value().is_err()),
+                }
             }
         }
     }

@@ -29,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the chat server (the default).
     Serve(ServeArgs),
+    /// Print a signed handshake token (JWT) for a user.
+    Token(crate::chat::commands::TokenArgs),
+    /// Load the demo data set into a MariaDB database.
+    DemoData(crate::chat::commands::DemoDataArgs),
     /// Serve what the official Engine.IO v4 / Socket.IO v5 protocol test suites expect:
     /// a raw Engine.IO echo server at /engine.io/ and the test Socket.IO server at the
     /// Socket.IO path (pingInterval 300 ms, pingTimeout 200 ms, connect timeout 1 s).
@@ -41,6 +45,9 @@ pub struct ServeArgs {
     /// Server settings shared with conformance mode.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Settings of the chat (store, tokens, limits).
+    #[command(flatten)]
+    pub chat: crate::chat::config::ChatArgs,
 }
 
 /// Which mode the defaults are for.
@@ -224,6 +231,13 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("huddle").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // clap checks every flag and env name for clashes (serve, chat and subcommands).
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 
     #[test]

@@ -34,14 +34,28 @@ async fn demo_mode_prints_a_quick_start_and_warns() {
         .await
         .expect("demo mode starts");
     assert_eq!(started.store.backend(), Backend::Memory);
-    assert!(started.warnings.iter().any(|w| w.contains("nothing persists")));
+    assert!(
+        started
+            .warnings
+            .iter()
+            .any(|w| w.contains("nothing persists"))
+    );
     assert!(started.warnings.iter().any(|w| w.contains("demo secret")));
     let quick = started.quick_start.expect("a quick start in demo mode");
     assert!(quick.contains("http://127.0.0.1:3999"));
-    assert_eq!(quick.lines().filter(|l| l.trim_start().starts_with("user ")).count(), 5);
+    assert_eq!(
+        quick
+            .lines()
+            .filter(|l| l.trim_start().starts_with("user "))
+            .count(),
+        5
+    );
     // The demo data is there.
     let ada = started.store.get_user(1).await.unwrap().unwrap();
-    assert_eq!((ada.first_name.as_str(), ada.last_name.as_str()), ("Ada", "Lovelace"));
+    assert_eq!(
+        (ada.first_name.as_str(), ada.last_name.as_str()),
+        ("Ada", "Lovelace")
+    );
 }
 
 #[tokio::test]
@@ -71,7 +85,10 @@ async fn an_unreachable_database_stops_start_up_with_a_clear_error() {
     ]);
     let err = start(&io, &args, "http://127.0.0.1:1").await.unwrap_err();
     assert!(matches!(err, StartError::Store(_)), "{err}");
-    assert!(err.to_string().starts_with("cannot open the store: "), "{err}");
+    assert!(
+        err.to_string().starts_with("cannot open the store: "),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -98,7 +115,10 @@ async fn demo_data_goes_into_mariadb_and_serve_mode_uses_it() {
     })
     .await
     .expect("demo data loads into MariaDB");
-    assert!(summary.contains("5 users, 3 projects, 1 grants, 4 studies, 3 tasks"), "{summary}");
+    assert!(
+        summary.contains("5 users, 3 projects, 1 grants, 4 studies, 3 tasks"),
+        "{summary}"
+    );
     // Idempotent: a second run changes nothing and succeeds.
     run_demo_data(&DemoDataArgs {
         database_url: url.clone(),
@@ -116,11 +136,16 @@ async fn demo_data_goes_into_mariadb_and_serve_mode_uses_it() {
     .await
     .expect("serve mode on MariaDB");
     assert_eq!(started.store.backend(), Backend::MariaDb);
-    assert!(started.quick_start.is_none(), "no quick start when persisting");
+    assert!(
+        started.quick_start.is_none(),
+        "no quick start when persisting"
+    );
     let grace = started.store.get_user(2).await.unwrap().unwrap();
     assert_eq!(grace.last_name, "Hopper");
 
-    let mut conn = mysql_async::Conn::from_url(server_url()).await.expect("admin");
+    let mut conn = mysql_async::Conn::from_url(server_url())
+        .await
+        .expect("admin");
     conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
         .await
         .expect("drop the test database");

@@ -164,7 +164,9 @@ async fn bad_room_payloads() {
 async fn unknown_events_get_unknown_event() {
     let server = start().await;
     let mut ada = server.client(1).await;
-    let ack = ada.request("room:jion", json!({"type": "project", "id": 1})).await;
+    let ack = ada
+        .request("room:jion", json!({"type": "project", "id": 1}))
+        .await;
     assert_eq!(error_code(&ack), "UNKNOWN_EVENT");
     let error = ada.event("error").await;
     assert_eq!(error["code"], "UNKNOWN_EVENT");

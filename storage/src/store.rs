@@ -102,7 +102,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// `(sender_id, client_message_id)` was stored before (or earlier in the batch)
     /// is not stored again: its outcome is the original. A message that breaks a
     /// store rule is rejected alone. File metadata is copied from the file record,
-    /// which is marked attached. An `Err` means nothing of the batch was stored.
+    /// which is marked attached. The room itself is not looked up: the chat layer
+    /// has checked access to it, which needs it to exist. An `Err` means nothing of
+    /// the batch was stored.
     async fn insert_messages(&self, batch: &[NewMessage])
     -> Result<Vec<InsertOutcome>, StoreError>;
 
@@ -134,7 +136,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         user_id: UserId,
     ) -> Result<MarkRead, StoreError>;
 
-    /// Every receipt of a message, in order of reading (then of user id).
+    /// Every receipt of a message, in order of reading (then of user id); empty for
+    /// an unknown message.
     async fn message_reads(&self, message_id: MessageId) -> Result<Vec<ReadReceipt>, StoreError>;
 
     /// Stores a file record (unattached, created now). `NotFound` for an unknown

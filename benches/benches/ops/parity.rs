@@ -9,9 +9,9 @@ use huddle_benches::wire::Record;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::OwnedDispatch;
 use super::huddle::{self, Huddle};
 use super::socketioxide::{self, Socketioxide};
-use super::{Dispatch, OwnedDispatch};
 
 /// What decoding `case` must yield.
 fn expected<T>(case: &Case<T>) -> OwnedDispatch {
@@ -61,9 +61,18 @@ where
     );
     assert_eq!(&bins, attachments, "{}: huddle attachments", case.name);
     let (text, bins) = theirs.encode(case.nsp, case.event, &case.arg, case.id);
-    assert_eq!(text.as_str(), case.wire, "{}: socketioxide encode", case.name);
+    assert_eq!(
+        text.as_str(),
+        case.wire,
+        "{}: socketioxide encode",
+        case.name
+    );
     let bins: Vec<_> = bins.unwrap_or_default().into();
-    assert_eq!(&bins, attachments, "{}: socketioxide attachments", case.name);
+    assert_eq!(
+        &bins, attachments,
+        "{}: socketioxide attachments",
+        case.name
+    );
 }
 
 /// Panics unless both payload codecs decode and encode the polling body alike.

@@ -8,9 +8,9 @@ use bytes::Bytes;
 use engineioxide_core::payload;
 use engineioxide_core::{Packet as EioPacket, PacketBuf, ProtocolVersion};
 use futures_util::{FutureExt as _, StreamExt as _};
+use http_body_util::Full;
 use huddle_benches::cases::PollingCase;
 use huddle_benches::wire::Record;
-use http_body_util::Full;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use socketioxide_core::Value;
@@ -89,7 +89,11 @@ impl Socketioxide {
     /// `decode_value` (what the `Data<T>` extractor does).
     pub fn decode_typed<T: DeserializeOwned>(&self, text: &Str, attachments: &[Bytes]) -> T {
         let mut packet = self.decode_packet(text, attachments);
-        std::hint::black_box(CommonParser.read_event(event_value(&packet).0).expect("an event"));
+        std::hint::black_box(
+            CommonParser
+                .read_event(event_value(&packet).0)
+                .expect("an event"),
+        );
         let (PacketData::Event(value, _) | PacketData::BinaryEvent(value, _)) = &mut packet.inner
         else {
             unreachable!("event_value checked the packet type")

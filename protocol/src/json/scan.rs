@@ -1,6 +1,7 @@
 //! A single-pass JSON validator for binary packet payloads: checks the syntax,
 //! bounds the nesting depth, and finds the binary placeholders, with no
-//! allocation and no recursion (an explicit, depth-bounded stack).
+//! allocation; it recurses once per nesting level, bounded by the depth limit
+//! (and never beyond [`HARD_MAX_DEPTH`]).
 //!
 //! Placeholder rules (socket.io-protocol v5, binary packets, as the reference
 //! parser reads them): an object whose `_placeholder` member is `true` is a
@@ -26,61 +27,10 @@ enum Key {
     Other,
 }
 
-/// One open container.
-#[derive(Clone, Copy)]
-struct Frame {
-    object: bool,
-    key: Key,
-    flag: bool,
-    num: Option<Option<u64>>,
-    found_before: usize,
-}
-
-const EMPTY: Frame = Frame {
-    object: false,
-    key: Key::Other,
-    flag: false,
-    num: None,
-    found_before: 0,
-};
-
-/// Inline for the default depth limit; heap only when the limit is raised.
-const INLINE: usize = 64;
-
-struct Stack {
-    inline: [Frame; INLINE],
-    heap: Vec<Frame>,
-    len: usize,
-}
-
-impl Stack {
-    fn top(&mut self) -> Option<&mut Frame> {
-        match self.len {
-            0 => None,
-            n if n <= INLINE => Some(&mut self.inline[n - 1]),
-            n => self.heap.get_mut(n - 1 - INLINE),
-        }
-    }
-    fn push(&mut self, f: Frame) {
-        if self.len < INLINE {
-            self.inline[self.len] = f;
-        } else {
-            self.heap.push(f);
-        }
-        self.len += 1;
-    }
-    fn pop(&mut self) -> Option<Frame> {
-        if self.len == 0 {
-            return None;
-        }
-        self.len -= 1;
-        if self.len < INLINE {
-            Some(self.inline[self.len])
-        } else {
-            self.heap.pop()
-        }
-    }
-}
+/// The deepest nesting the scanner ever follows, whatever the configured limit:
+/// serde_json, which later parses the same text, stops at 128 levels too. The
+/// scanner recurses once per level, so this also bounds its stack use.
+pub(crate) const HARD_MAX_DEPTH: usize = 128;
 
 /// The scalar a value position held, as far as placeholders care.
 enum Scalar {
@@ -95,10 +45,23 @@ struct Scanner<'a, P> {
     max_depth: usize,
     found: usize,
     sink: P,
+    sink_error: Option<Error>,
 }
 
-fn invalid(offset: usize) -> Error {
-    Error::InvalidJson { offset }
+/// Why a scan stopped. Small on purpose: every scanner function returns it, and
+/// a large error type would be copied around on the hot path.
+#[derive(Debug, Clone, Copy)]
+enum Fail {
+    Json(usize),
+    Deep,
+    Sink,
+}
+
+type R<T> = Result<T, Fail>;
+
+#[inline]
+fn invalid(offset: usize) -> Fail {
+    Fail::Json(offset)
 }
 
 impl<P: Placeholders> Scanner<'_, P> {
@@ -116,12 +79,12 @@ impl<P: Placeholders> Scanner<'_, P> {
 
     /// Scans a string starting at its opening quote; returns the raw contents
     /// and whether they contain escapes.
-    fn string(&mut self) -> Result<(usize, usize, bool), Error> {
+    fn string(&mut self) -> R<(usize, usize, bool)> {
         let start = self.pos + 1;
         let mut i = start;
         let mut escaped = false;
         loop {
-            let at = find_escape(self.bytes, i).ok_or(invalid(self.bytes.len()))?;
+            let at = find_escape(self.bytes, i).ok_or_else(|| invalid(self.bytes.len()))?;
             match self.bytes[at] {
                 b'"' => {
                     self.pos = at + 1;
@@ -138,7 +101,7 @@ impl<P: Placeholders> Scanner<'_, P> {
     }
 
     /// Validates the escape at `at` (a backslash); returns the index after it.
-    fn escape(&self, at: usize) -> Result<usize, Error> {
+    fn escape(&self, at: usize) -> R<usize> {
         match self.bytes.get(at + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
             Some(b'u') => {
@@ -164,8 +127,8 @@ impl<P: Placeholders> Scanner<'_, P> {
         }
     }
 
-    fn hex4(&self, at: usize) -> Result<u16, Error> {
-        let digits = self.bytes.get(at..at + 4).ok_or(invalid(at))?;
+    fn hex4(&self, at: usize) -> R<u16> {
+        let digits = self.bytes.get(at..at + 4).ok_or_else(|| invalid(at))?;
         let mut n = 0u16;
         for &d in digits {
             let v = match d {
@@ -179,7 +142,7 @@ impl<P: Placeholders> Scanner<'_, P> {
         Ok(n)
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+    fn literal(&mut self, word: &[u8]) -> R<()> {
         if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
             self.pos += word.len();
             Ok(())
@@ -189,7 +152,7 @@ impl<P: Placeholders> Scanner<'_, P> {
     }
 
     /// Scans a number; returns it if it is a non-negative integer that fits u64.
-    fn number(&mut self) -> Result<Scalar, Error> {
+    fn number(&mut self) -> R<Scalar> {
         let b = self.bytes;
         let negative = b.get(self.pos) == Some(&b'-');
         if negative {
@@ -271,125 +234,96 @@ impl<P: Placeholders> Scanner<'_, P> {
         }
     }
 
-    /// Records a completed member value in the enclosing object.
-    fn member_value(stack: &mut Stack, value: Scalar) {
-        if let Some(f) = stack.top()
-            && f.object
-        {
-            match f.key {
-                Key::Placeholder => f.flag = matches!(value, Scalar::True),
-                Key::Num => {
-                    f.num = Some(match value {
-                        Scalar::Integer(n) => Some(n),
-                        _ => None,
-                    })
-                }
-                Key::Other => {}
-            }
+    /// Scans one value at nesting `depth` (containers above it).
+    fn value(&mut self, depth: usize) -> R<Scalar> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'[') => self.array(depth + 1).map(|()| Scalar::Other),
+            Some(b'{') => self.object(depth + 1).map(|()| Scalar::Other),
+            Some(b'"') => self.string().map(|_| Scalar::Other),
+            Some(b't') => self.literal(b"true").map(|()| Scalar::True),
+            Some(b'f') => self.literal(b"false").map(|()| Scalar::Other),
+            Some(b'n') => self.literal(b"null").map(|()| Scalar::Other),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(invalid(self.pos)),
         }
     }
 
-    fn run(&mut self) -> Result<(), Error> {
-        let mut stack = Stack {
-            inline: [EMPTY; INLINE],
-            heap: Vec::new(),
-            len: 0,
-        };
-        // Expecting a value (true) or, inside a container, a separator/end.
-        let mut want_value = true;
+    fn enter(&mut self, depth: usize) -> R<()> {
+        if depth > self.max_depth {
+            return Err(Fail::Deep);
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(())
+    }
+
+    fn array(&mut self, depth: usize) -> R<()> {
+        self.enter(depth)?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
         loop {
+            self.value(depth)?;
             self.skip_ws();
-            if want_value {
-                let Some(c) = self.peek() else {
-                    return Err(invalid(self.pos));
-                };
-                match c {
-                    b'{' | b'[' => {
-                        if stack.len >= self.max_depth {
-                            return Err(Error::NestingTooDeep {
-                                max: self.max_depth,
-                            });
-                        }
-                        self.pos += 1;
-                        stack.push(Frame {
-                            object: c == b'{',
-                            found_before: self.found,
-                            ..EMPTY
-                        });
-                        self.skip_ws();
-                        let close = if c == b'{' { b'}' } else { b']' };
-                        if self.peek() == Some(close) {
-                            // Empty container: close it right away.
-                            want_value = false;
-                            continue;
-                        }
-                        if c == b'{' {
-                            self.key(&mut stack)?;
-                        }
-                        continue;
-                    }
-                    b'"' => {
-                        self.string()?;
-                        Self::member_value(&mut stack, Scalar::Other);
-                    }
-                    b't' => {
-                        self.literal(b"true")?;
-                        Self::member_value(&mut stack, Scalar::True);
-                    }
-                    b'f' => {
-                        self.literal(b"false")?;
-                        Self::member_value(&mut stack, Scalar::Other);
-                    }
-                    b'n' => {
-                        self.literal(b"null")?;
-                        Self::member_value(&mut stack, Scalar::Other);
-                    }
-                    b'-' | b'0'..=b'9' => {
-                        let n = self.number()?;
-                        Self::member_value(&mut stack, n);
-                    }
-                    _ => return Err(invalid(self.pos)),
-                }
-                want_value = false;
-                continue;
-            }
-            // After a value.
-            let Some(top) = stack.top() else {
-                // Top level complete: only whitespace may follow.
-                return if self.pos == self.bytes.len() {
-                    Ok(())
-                } else {
-                    Err(invalid(self.pos))
-                };
-            };
-            let object = top.object;
-            match (self.peek(), object) {
-                (Some(b','), _) => {
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
                     self.pos += 1;
-                    if object {
-                        self.skip_ws();
-                        self.key(&mut stack)?;
-                    }
-                    want_value = true;
-                }
-                (Some(b']'), false) | (Some(b'}'), true) => {
-                    self.pos += 1;
-                    let closed = stack.pop().expect("top checked above");
-                    if closed.object && closed.flag {
-                        let nested = self.found - closed.found_before;
-                        self.sink.placeholder(closed.num.flatten(), nested)?;
-                        self.found += 1;
-                    }
-                    // A container as a member value is neither `true` nor an integer.
-                    Self::member_value(&mut stack, Scalar::Other);
+                    return Ok(());
                 }
                 _ => return Err(invalid(self.pos)),
             }
         }
     }
 
-    /// Reads `"key":` inside an object and records which key it is.
-    fn key(&mut self, stack: &mut Stack) -> Result<(), Error> {
+    fn object(&mut self, depth: usize) -> R<()> {
+        self.enter(depth)?;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let found_before = self.found;
+        let mut flag = false;
+        let mut num: Option<u64> = None;
+        loop {
+            self.skip_ws();
+            let key = self.key()?;
+            let value = self.value(depth)?;
+            // The last occurrence of a key wins, as in `JSON.parse`.
+            match key {
+                Key::Placeholder => flag = matches!(value, Scalar::True),
+                Key::Num => {
+                    num = match value {
+                        Scalar::Integer(n) => Some(n),
+                        _ => None,
+                    }
+                }
+                Key::Other => {}
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err(invalid(self.pos)),
+            }
+        }
+        if flag {
+            if let Err(e) = self.sink.placeholder(num, self.found - found_before) {
+                self.sink_error = Some(e);
+                return Err(Fail::Sink);
+            }
+            self.found += 1;
+        }
+        Ok(())
+    }
+
+    /// Reads `"key":` and says which key it is.
+    fn key(&mut self) -> R<Key> {
         if self.peek() != Some(b'"') {
             return Err(invalid(self.pos));
         }
@@ -400,23 +334,38 @@ impl<P: Placeholders> Scanner<'_, P> {
             return Err(invalid(self.pos));
         }
         self.pos += 1;
-        if let Some(f) = stack.top() {
-            f.key = key;
+        Ok(key)
+    }
+
+    fn run(&mut self) -> R<()> {
+        self.value(0)?;
+        self.skip_ws();
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(invalid(self.pos))
         }
-        Ok(())
     }
 }
 
 /// Validates `json` (syntax and depth) and reports its placeholders to `sink`.
 pub(crate) fn scan<P: Placeholders>(json: &[u8], max_depth: usize, sink: P) -> Result<(), Error> {
-    Scanner {
+    let mut scanner = Scanner {
         bytes: json,
         pos: 0,
-        max_depth,
+        max_depth: max_depth.min(HARD_MAX_DEPTH),
         found: 0,
         sink,
+        sink_error: None,
+    };
+    match scanner.run() {
+        Ok(()) => Ok(()),
+        Err(Fail::Json(offset)) => Err(Error::InvalidJson { offset }),
+        Err(Fail::Deep) => Err(Error::NestingTooDeep {
+            max: scanner.max_depth,
+        }),
+        Err(Fail::Sink) => Err(scanner.sink_error.take().unwrap_or(Error::InvalidPlaceholder)),
     }
-    .run()
 }
 
 #[cfg(test)]
@@ -496,16 +445,21 @@ mod tests {
     }
 
     #[test]
-    fn bounds_depth_without_recursion() {
+    fn bounds_depth_and_recursion() {
         let deep = "[".repeat(33) + &"]".repeat(33);
         assert!(matches!(found(&deep), Err(Error::NestingTooDeep { max: 32 })));
         let ok = "[".repeat(32) + &"]".repeat(32);
         assert!(found(&ok).is_ok());
-        // Past the inline stack, with a raised limit.
-        let very = "[{\"a\":".repeat(100) + "1" + &"}]".repeat(100);
+        // A raised limit still stops at the hard maximum.
+        let very = "[{\"a\":".repeat(32) + "1" + &"}]".repeat(32);
         let mut f = Found::default();
-        assert!(scan(very.as_bytes(), 200, &mut f).is_ok());
-        assert!(matches!(scan(very.as_bytes(), 199, &mut f), Err(Error::NestingTooDeep { max: 199 })));
+        assert!(scan(very.as_bytes(), 64, &mut f).is_ok());
+        assert!(matches!(scan(very.as_bytes(), 63, &mut f), Err(Error::NestingTooDeep { max: 63 })));
+        let hostile = "[".repeat(100_000);
+        assert!(matches!(
+            scan(hostile.as_bytes(), usize::MAX, &mut f),
+            Err(Error::NestingTooDeep { max: HARD_MAX_DEPTH })
+        ));
     }
 
     fn tokens() -> impl Strategy<Value = String> {

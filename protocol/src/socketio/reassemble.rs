@@ -7,16 +7,19 @@
 //! Each connection owns one [`Reassembler`]. It refuses, with a typed error and a
 //! reset to the idle state:
 //! - more attachments than [`Limits::max_attachments`], or attachments adding up
-//!   to more than [`Limits::max_attachments_size`] bytes;
-//! - placeholders out of range, duplicated, malformed or nested in one another, an
-//!   announced attachment no placeholder uses, JSON nested deeper than
-//!   [`Limits::max_depth`], malformed JSON (all checked when the header arrives,
-//!   before any attachment is held, by one allocation-free pass over the payload);
+//!   to more than [`Limits::max_attachments_size`] bytes (checked before anything
+//!   is held);
 //! - a text packet while attachments are pending, a binary frame while none is.
 //!
-//! The completed [`BinaryPacket`] keeps the payload as raw JSON plus the
-//! attachments; [`BinaryPacket::value`], [`BinaryPacket::args`] and friends build
-//! the value with the binary parts put back, when a handler asks.
+//! Like the text path, collection is lazy: the completed [`BinaryPacket`] keeps
+//! the payload as raw JSON plus the attachments, and its placeholders are checked
+//! (out of range, duplicated, malformed, nested in one another, an announced
+//! attachment no placeholder uses, malformed JSON, nesting deeper than
+//! [`Limits::max_depth`]) by one allocation-free pass when it is read:
+//! [`BinaryPacket::check`], or implicitly by [`BinaryPacket::value`],
+//! [`BinaryPacket::args`] and friends, which then build the value with the binary
+//! parts put back. A server that wants to refuse a bad packet on arrival calls
+//! `check` right away; nothing is ever built from an unchecked payload.
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -40,6 +43,8 @@ pub struct BinaryPacket {
     pub data: Str,
     /// The attachments, in placeholder order.
     pub attachments: Vec<Bytes>,
+    /// The depth limit of the reassembler that collected it.
+    max_depth: usize,
 }
 
 impl BinaryPacket {
@@ -56,10 +61,18 @@ impl BinaryPacket {
         read_event_name(&self.data, limits)
     }
 
+    /// Checks the payload: JSON syntax, nesting depth, and placeholders against
+    /// the attachments (in range, no duplicate, none missing, none nested in
+    /// another). One pass, no allocation.
+    pub fn check(&self) -> Result<()> {
+        placeholders::check(self.data.as_str(), self.attachments.len(), self.max_depth)
+    }
+
     /// The whole payload array with every placeholder replaced by
-    /// [`Value::Binary`] (a cheap `Bytes` clone of the attachment).
+    /// [`Value::Binary`] (a cheap `Bytes` clone of the attachment), after
+    /// [`BinaryPacket::check`].
     pub fn value(&self) -> Result<Value> {
-        // Depth and syntax were checked when the header arrived.
+        self.check()?;
         let mut value: Value = serde_json::from_str(self.data.as_str())?;
         fill(&mut value, &self.attachments);
         Ok(value)
@@ -123,6 +136,7 @@ struct Pending {
     expected: usize,
     received: Vec<Bytes>,
     size: usize,
+    max_depth: usize,
 }
 
 impl Pending {
@@ -133,6 +147,7 @@ impl Pending {
             id: self.id,
             data: self.data,
             attachments: self.received,
+            max_depth: self.max_depth,
         }
     }
 }
@@ -187,10 +202,9 @@ impl Reassembler {
         self.start(packet).map(|done| done.map(Assembled::Binary))
     }
 
-    /// Starts collecting for a BINARY_EVENT / BINARY_ACK header.
-    ///
-    /// Checks its payload now (depth, syntax, placeholders), so a bad header is
-    /// refused before any attachment is held.
+    /// Starts collecting for a BINARY_EVENT / BINARY_ACK header: checks the
+    /// announced count against [`Limits::max_attachments`] before reserving
+    /// room for it.
     pub fn start(&mut self, packet: Packet) -> Result<Option<BinaryPacket>> {
         self.refuse_text()?;
         if !packet.kind.is_binary() {
@@ -206,7 +220,6 @@ impl Reassembler {
         let data = packet
             .data
             .ok_or(Error::MissingPayload { kind: packet.kind })?;
-        placeholders::check(data.as_str(), expected, self.limits.max_depth)?;
         let pending = Pending {
             kind: packet.kind,
             nsp: packet.nsp,
@@ -216,6 +229,7 @@ impl Reassembler {
             // Bounded by the limit checked above.
             received: Vec::with_capacity(expected),
             size: 0,
+            max_depth: self.limits.max_depth,
         };
         if expected == 0 {
             return Ok(Some(pending.finish()));

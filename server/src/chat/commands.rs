@@ -269,7 +269,11 @@ pub async fn open_store(
 
 /// Serve mode: everything the chat needs, installed on `io`. `public_url` is the address
 /// clients connect to (for the quick start).
-pub async fn start(io: &SocketIo, args: &ChatArgs, public_url: &str) -> Result<Started, StartError> {
+pub async fn start(
+    io: &SocketIo,
+    args: &ChatArgs,
+    public_url: &str,
+) -> Result<Started, StartError> {
     let config = args.config()?;
     let clock = clock_with_offset(config.clock_offset.num_seconds());
     let mut warnings = Vec::new();

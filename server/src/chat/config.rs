@@ -341,9 +341,9 @@ impl ChatArgs {
 
         let fixture = match self.fixture.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(spec) => Some(
-                FixtureSpec::parse(spec).map_err(|e| bad("HUDDLE_FIXTURE", e.to_string()))?,
-            ),
+            Some(spec) => {
+                Some(FixtureSpec::parse(spec).map_err(|e| bad("HUDDLE_FIXTURE", e.to_string()))?)
+            }
         };
 
         let store_options = StoreOptions {

@@ -173,7 +173,9 @@ fn change_error(err: &StoreError, id: MessageId, during: &str) -> ChatError {
 pub async fn edit(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
     let request = parse_edit(&payload, &ctx.settings.limits)?;
     let user = &socket.state().user;
-    let room = changeable_message(&ctx, user, request.message_id).await?.room();
+    let room = changeable_message(&ctx, user, request.message_id)
+        .await?
+        .room();
     // Stored and broadcast in the room's writer, so a socket joining meanwhile gets either the
     // edited message in its history or the `message:edited` event, never neither.
     let job = ctx.clone();

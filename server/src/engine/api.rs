@@ -197,9 +197,12 @@ impl SessionHandle {
         self.shared.push(frames)
     }
 
-    /// Close the session at the Engine.IO level: frames already queued are flushed,
-    /// then the transport is closed (a `1` close packet, then the WebSocket close).
-    /// `reason` is what [`EngineHandler::on_close`] receives. Idempotent.
+    /// Close the session at the Engine.IO level: a `1` close packet (on the pending or
+    /// next long-polling GET, or as a WebSocket message followed by the close frame).
+    /// For an orderly close ([`CloseReason::ForcedClose`], [`CloseReason::ConnectTimeout`],
+    /// [`CloseReason::ServerShutdown`]) the frames already queued go first, e.g. a
+    /// Socket.IO DISCONNECT; for the other reasons they are dropped. `reason` is what
+    /// [`EngineHandler::on_close`] receives. Idempotent: the first reason wins.
     pub fn close(&self, reason: CloseReason) {
         self.shared.request_close(reason);
     }

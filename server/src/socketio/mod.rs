@@ -93,6 +93,15 @@
 //!   connect timeout (45 s), and `max_pending_events` per socket (a flooding client's
 //!   session is closed). The default namespace `/` exists (accepting everyone, no
 //!   handlers) until the application registers its own.
+//! - **Middleware** runs once per CONNECT, on the socket's task. If the session
+//!   closes (or the client sends DISCONNECT for that namespace) while it runs, its
+//!   future is dropped: no socket, no hooks. Events the client sent meanwhile are
+//!   kept and handled after the accept. A panicking middleware refuses the socket
+//!   with "Internal server error"; a panicking handler is logged and the socket goes on.
+//! - **Packets for a namespace the client is not connected to** (a race with a
+//!   server-side disconnect) are ignored; malformed packets close the session with
+//!   "parse error"; a second CONNECT for a connected namespace, or a CONNECT_ERROR sent
+//!   by a client, closes it ("forced close"), as the reference server does.
 //!
 //! # Modules
 //! - [`server`](SocketIo): the [`crate::engine::EngineHandler`], namespace registry.
@@ -125,7 +134,7 @@ pub use reason::DisconnectReason;
 pub use server::{NamespaceError, SocketIo};
 pub use socket::Socket;
 
-pub use huddle_protocol::socketio::Spread;
-/// Dynamic argument values (JSON with binary parts) and the slice spreader, re-exported
-/// for handlers that forward what they received.
-pub use huddle_protocol::socketio::Value;
+/// Dynamic argument values (JSON with binary parts) and the slice spreader
+/// (`&Spread(&values)` emits each value as its own argument), re-exported for
+/// handlers that forward what they received.
+pub use huddle_protocol::socketio::{Spread, Value};

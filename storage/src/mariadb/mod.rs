@@ -143,11 +143,6 @@ impl MariaDbStore {
             })?
             .to_owned();
         check_database_name(&database)?;
-        let timeout = options.operation_timeout;
-        if options.create_database {
-            let server = OptsBuilder::from_opts(opts.clone()).db_name(None::<String>);
-            within(timeout, create_database(server, &database)).await?;
-        }
         let constraints = PoolConstraints::new(options.pool_min, options.pool_max)
             .filter(|_| options.pool_max >= 1)
             .ok_or_else(|| {
@@ -156,6 +151,11 @@ impl MariaDbStore {
                     options.pool_min, options.pool_max
                 ))
             })?;
+        let timeout = options.operation_timeout;
+        if options.create_database {
+            let server = OptsBuilder::from_opts(opts.clone()).db_name(None::<String>);
+            within(timeout, create_database(server, &database)).await?;
+        }
         let pool_opts = PoolOpts::new()
             .with_constraints(constraints)
             // No session state is changed after connecting, so resetting each
