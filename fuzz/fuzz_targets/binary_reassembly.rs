@@ -3,14 +3,19 @@
 //! frames, batches of frames, resets, and values split with `socketio::split`.
 //!
 //! A model runs beside the reassembler and predicts every answer:
-//! - a header is accepted exactly when a tree-based reference check of its
-//!   payload (nesting depth, JSON syntax, placeholders in range, unique, not
-//!   nested, all announced indexes used; see `huddle_fuzz::json`) accepts it, and
-//!   is refused with the variant that check names otherwise;
+//! - a header's payload gets the verdict of a tree-based reference check
+//!   (`huddle_fuzz::json`: JSON syntax, nesting depth, placeholders in range,
+//!   unique, not nested, every announced index used). The codec may enforce it
+//!   when the header arrives or when the completed packet is read
+//!   (`BinaryPacket::check` / `value`), but it enforces it: a valid payload is
+//!   never refused, an invalid one never read, and the error is the first
+//!   violation in document order (or `NestingTooDeep` if the payload is too deep);
+//! - a header announcing more than `max_attachments`, or with no payload, is
+//!   refused on arrival;
 //! - a completed packet carries exactly the announced number of attachments, the
 //!   frames fed (the same buffers, zero-copy), within `max_attachments` and
-//!   `max_attachments_size`; its value has every placeholder resolved, the binary
-//!   parts appearing where their placeholders were;
+//!   `max_attachments_size`; a valid one reads with every placeholder resolved and
+//!   each binary part where its placeholder was;
 //! - a frame with nothing pending, a text packet while frames are pending, and a
 //!   frame past the size limit are refused with their typed errors and reset;
 //!   `pending()` always equals what the model expects;
@@ -20,8 +25,8 @@
 
 use bytes::{Bytes, BytesMut};
 use huddle_fuzz::json::{self, Placeholders};
+use huddle_fuzz::limits;
 use huddle_fuzz::steps::{self, Built, Step};
-use huddle_fuzz::{errors, limits};
 use huddle_protocol::socketio::{
     self, Assembled, BinaryPacket, Packet, PacketType, Reassembler, Value, decode,
 };
@@ -45,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
             Step::Attachment(frame) => {
                 let result = run.r.feed_attachment(frame.clone());
                 let outcome = run.model_feed(frame);
-                outcome.check_with(result, &run.limits);
+                outcome.check(result, &run.limits);
             }
             Step::Batch(frames) => run.batch(frames),
             Step::Reset => {
@@ -58,13 +63,90 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+/// What the reference check says about a binary header's payload.
+#[derive(Debug, Clone)]
+enum Verdict {
+    /// Valid; the placeholder indexes in document order.
+    Valid(Vec<usize>),
+    /// Invalid for the first violation in document order, `first`; a codec that
+    /// checks depth before anything else may instead report `NestingTooDeep`
+    /// when `too_deep`.
+    Invalid { first: Placeholders, too_deep: bool },
+    /// Not JSON: refused for the syntax or an earlier violation.
+    NotJson,
+    /// Valid JSON syntax that `serde_json` cannot represent (a lone surrogate, a
+    /// number beyond `f64`): may pass a syntax check, is never read as a value.
+    Unrepresentable,
+}
+
+impl Verdict {
+    fn of(p: &Packet, data: &str, limits: &Limits) -> Verdict {
+        let Ok(value) = serde_json::from_str::<Value>(data) else {
+            return if json::is_valid_syntax(data) {
+                Verdict::Unrepresentable
+            } else {
+                Verdict::NotJson
+            };
+        };
+        match json::placeholders(&value, p.attachments, limits.max_depth) {
+            Placeholders::Valid(order) => Verdict::Valid(order),
+            first => Verdict::Invalid {
+                first,
+                too_deep: json::value_depth(&value) > limits.max_depth,
+            },
+        }
+    }
+
+    /// Whether `e` is a refusal this verdict allows.
+    fn allows(&self, e: &Error, limits: &Limits) -> bool {
+        match self {
+            Verdict::Valid(_) => false,
+            Verdict::Invalid { too_deep: true, .. }
+                if matches!(e, Error::NestingTooDeep { max } if *max == limits.max_depth) =>
+            {
+                true
+            }
+            Verdict::Invalid { first, .. } => match (first, e) {
+                (Placeholders::Invalid, Error::InvalidPlaceholder) => true,
+                (
+                    Placeholders::OutOfRange { num, count },
+                    Error::PlaceholderOutOfRange { num: n, count: c },
+                ) => (num, count) == (n, c),
+                (Placeholders::Duplicate { num }, Error::DuplicatePlaceholder { num: n }) => {
+                    num == n
+                }
+                (Placeholders::Missing { num }, Error::MissingPlaceholder { num: n }) => num == n,
+                (Placeholders::TooDeep, Error::NestingTooDeep { max }) => *max == limits.max_depth,
+                _ => false,
+            },
+            Verdict::NotJson => matches!(
+                e,
+                Error::Json(_)
+                    | Error::InvalidJson { .. }
+                    | Error::NestingTooDeep { .. }
+                    | Error::InvalidPlaceholder
+                    | Error::PlaceholderOutOfRange { .. }
+                    | Error::DuplicatePlaceholder { .. }
+            ),
+            Verdict::Unrepresentable => matches!(
+                e,
+                Error::Json(_)
+                    | Error::InvalidJson { .. }
+                    | Error::NestingTooDeep { .. }
+                    | Error::InvalidPlaceholder
+                    | Error::PlaceholderOutOfRange { .. }
+                    | Error::DuplicatePlaceholder { .. }
+                    | Error::MissingPlaceholder { .. }
+            ),
+        }
+    }
+}
+
 /// A header the model is collecting attachments for.
 #[derive(Debug, Clone)]
 struct Pending {
     header: Packet,
-    /// Placeholder indexes in document order, from the reference check; `None`
-    /// when the payload is valid JSON that the reference parser cannot represent.
-    order: Option<Vec<usize>>,
+    verdict: Verdict,
     received: Vec<Bytes>,
     size: usize,
 }
@@ -84,54 +166,11 @@ enum Outcome {
     TooLarge { size: usize, max: usize },
 }
 
-/// What the model predicts for a binary header.
-#[derive(Debug)]
-enum Verdict {
-    /// Accepted; the placeholder indexes in document order.
-    Accept(Vec<usize>),
-    TooManyAttachments,
-    MissingPayload,
-    /// Refused for the first violation in document order, `first`; a codec that
-    /// checks depth before anything else may instead report `NestingTooDeep`
-    /// when `too_deep`.
-    Refuse { first: Placeholders, too_deep: bool },
-    /// Not valid JSON: refused, for the syntax or an earlier violation.
-    InvalidJson,
-    /// Valid JSON syntax that `serde_json` cannot represent (a lone surrogate, a
-    /// number beyond `f64`): a codec may accept it at the header and refuse it,
-    /// typed, when the value is read.
-    Unrepresentable,
-}
-
 impl Run {
     fn expected_pending(&self) -> usize {
         self.pending
             .as_ref()
             .map_or(0, |p| p.header.attachments - p.received.len())
-    }
-
-    /// The reference verdict on a binary header's payload.
-    fn verdict(&self, p: &Packet) -> Verdict {
-        if p.attachments > self.limits.max_attachments {
-            return Verdict::TooManyAttachments;
-        }
-        let Some(data) = &p.data else {
-            return Verdict::MissingPayload;
-        };
-        let Ok(value) = serde_json::from_str::<Value>(data.as_str()) else {
-            return if json::is_valid_syntax(data) {
-                Verdict::Unrepresentable
-            } else {
-                Verdict::InvalidJson
-            };
-        };
-        match json::placeholders(&value, p.attachments, self.limits.max_depth) {
-            Placeholders::Valid(order) => Verdict::Accept(order),
-            first => Verdict::Refuse {
-                first,
-                too_deep: json::value_depth(&value) > self.limits.max_depth,
-            },
-        }
     }
 
     /// Feeds a decoded packet and checks the answer against the model.
@@ -149,91 +188,41 @@ impl Run {
             assert_eq!(result.unwrap(), Some(Assembled::Packet(p)), "plain packet passes through");
             return None;
         }
-        let verdict = self.verdict(&p);
-        let unrepresentable = matches!(verdict, Verdict::Unrepresentable);
-        match (verdict, result) {
-            (Verdict::Accept(order), Ok(None)) => {
+        if p.attachments > self.limits.max_attachments {
+            assert!(
+                matches!(result, Err(Error::TooManyAttachments { count, max })
+                    if (count, max) == (p.attachments, self.limits.max_attachments)),
+                "{result:?}"
+            );
+            return None;
+        }
+        let Some(data) = &p.data else {
+            assert!(matches!(result, Err(Error::MissingPayload { .. })), "{result:?}");
+            return None;
+        };
+        let verdict = Verdict::of(&p, data, &self.limits);
+        let pending = Pending {
+            header: p.clone(),
+            verdict: verdict.clone(),
+            received: Vec::new(),
+            size: 0,
+        };
+        match result {
+            Ok(None) => {
                 assert!(p.attachments > 0, "a header announcing 0 attachments must complete");
-                self.pending = Some(Pending {
-                    header: p,
-                    order: Some(order),
-                    received: Vec::new(),
-                    size: 0,
-                });
+                self.pending = Some(pending);
                 None
             }
-            (Verdict::Unrepresentable, Ok(None)) => {
-                assert!(p.attachments > 0, "a header announcing 0 attachments must complete");
-                self.pending = Some(Pending {
-                    header: p,
-                    order: None,
-                    received: Vec::new(),
-                    size: 0,
-                });
-                None
-            }
-            (Verdict::Accept(_) | Verdict::Unrepresentable, Ok(Some(Assembled::Binary(bp)))) => {
+            Ok(Some(Assembled::Binary(bp))) => {
                 assert_eq!(p.attachments, 0, "completed before its attachments arrived");
-                let order = if unrepresentable { None } else { Some(Vec::new()) };
-                let done = Pending {
-                    header: p,
-                    order,
-                    received: Vec::new(),
-                    size: 0,
-                };
-                check_complete(&bp, &done, &self.limits);
+                check_complete(&bp, &pending, &self.limits);
                 Some(bp)
             }
-            (Verdict::Unrepresentable, Err(e)) => {
-                assert!(!errors::is_limit_error(&e) || matches!(e, Error::NestingTooDeep { .. }), "{e:?}");
+            Ok(Some(Assembled::Packet(other))) => panic!("binary header passed through: {other:?}"),
+            Err(e) => {
+                assert!(verdict.allows(&e, &self.limits), "header {p:?}: {verdict:?}, got {e:?}");
                 None
             }
-            (Verdict::TooManyAttachments, Err(Error::TooManyAttachments { count, max })) => {
-                assert_eq!((count, max), (p.attachments, self.limits.max_attachments));
-                None
-            }
-            (Verdict::MissingPayload, Err(Error::MissingPayload { .. })) => None,
-            (Verdict::Refuse { too_deep: true, .. }, Err(Error::NestingTooDeep { max })) => {
-                assert_eq!(max, self.limits.max_depth);
-                None
-            }
-            (Verdict::Refuse { first, .. }, Err(e)) => {
-                let matches = match (&first, &e) {
-                    (Placeholders::Invalid, Error::InvalidPlaceholder) => true,
-                    (
-                        Placeholders::OutOfRange { num, count },
-                        Error::PlaceholderOutOfRange { num: n, count: c },
-                    ) => (num, count) == (n, c),
-                    (Placeholders::Duplicate { num }, Error::DuplicatePlaceholder { num: n }) => {
-                        num == n
-                    }
-                    (Placeholders::Missing { num }, Error::MissingPlaceholder { num: n }) => {
-                        num == n
-                    }
-                    (Placeholders::TooDeep, Error::NestingTooDeep { max }) => {
-                        *max == self.limits.max_depth
-                    }
-                    _ => false,
-                };
-                assert!(matches, "header {p:?}: expected {first:?}, got {e:?}");
-                None
-            }
-            (Verdict::InvalidJson, Err(e)) => {
-                assert!(
-                    matches!(
-                        e,
-                        Error::Json(_)
-                            | Error::InvalidJson { .. }
-                            | Error::NestingTooDeep { .. }
-                            | Error::InvalidPlaceholder
-                            | Error::PlaceholderOutOfRange { .. }
-                            | Error::DuplicatePlaceholder { .. }
-                    ),
-                    "invalid JSON refused with {e:?}"
-                );
-                None
-            }
-            (verdict, result) => panic!("header {p:?}: expected {verdict:?}, got {result:?}"),
         }
     }
 
@@ -272,7 +261,7 @@ impl Run {
                 break;
             }
         }
-        outcome.check_with(result, &self.limits);
+        outcome.check(result, &self.limits);
     }
 
     /// Splits a built value, checks the split, then feeds the header and its own
@@ -333,7 +322,7 @@ impl Run {
             for part in &parts {
                 let result = self.r.feed_attachment(part.clone());
                 let outcome = self.model_feed(part.clone());
-                done = outcome.check_with(result, &self.limits);
+                done = outcome.check(result, &self.limits);
                 if self.pending.is_none() {
                     break;
                 }
@@ -341,6 +330,7 @@ impl Run {
         }
         if let Some(bp) = done
             && !json::has_placeholder_key(&value)
+            && json::value_depth(&value) <= self.limits.max_depth
         {
             assert_eq!(bp.value().unwrap(), value, "split + reassembly changed the value");
         }
@@ -348,7 +338,7 @@ impl Run {
 }
 
 impl Outcome {
-    fn check_with(
+    fn check(
         self,
         result: Result<Option<BinaryPacket>, Error>,
         limits: &Limits,
@@ -389,15 +379,30 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
         }
     }
 
-    let Some(order) = &p.order else {
-        // Unrepresentable payload: reading it is refused, typed.
-        assert!(bp.value().is_err(), "{bp:?}");
-        assert!(bp.values().is_err());
-        return;
+    let order = match &p.verdict {
+        Verdict::Valid(order) => order,
+        Verdict::Unrepresentable => {
+            // It may pass the syntax check, but it is never read as a value.
+            let e = bp.value().expect_err("unrepresentable payload read");
+            assert!(p.verdict.allows(&e, limits), "{e:?}");
+            assert!(bp.values().is_err());
+            return;
+        }
+        invalid => {
+            // Not refused at the header: refused now, on read, for the same rule.
+            let e = bp.check().expect_err("invalid payload passed check()");
+            assert!(invalid.allows(&e, limits), "{bp:?}: {invalid:?}, check() said {e:?}");
+            let e = bp.value().expect_err("invalid payload read");
+            assert!(invalid.allows(&e, limits), "{bp:?}: {invalid:?}, value() said {e:?}");
+            assert!(bp.values().is_err());
+            assert!(bp.args::<Vec<Value>>().is_err());
+            return;
+        }
     };
+    bp.check().unwrap_or_else(|e| panic!("valid payload refused by check(): {e}"));
     let value = bp
         .value()
-        .unwrap_or_else(|e| panic!("payload validated at the header does not read: {e}"));
+        .unwrap_or_else(|e| panic!("valid payload refused by value(): {e}"));
     assert!(!json::has_placeholder_object(&value), "unresolved placeholder in {value:?}");
     let expected: Vec<Bytes> = order.iter().map(|&n| p.received[n].clone()).collect();
     assert_eq!(json::binaries(&value), expected, "binary parts are not where their placeholders were");

@@ -108,17 +108,28 @@ fn payload_table() -> Vec<(&'static [u8], Vec<Packet>)> {
         // "HTTP long-polling" example 1.
         (
             b"4hello\x1e2\x1e4world",
-            vec![Packet::text("hello"), Packet::Ping(Str::new()), Packet::text("world")],
+            vec![
+                Packet::text("hello"),
+                Packet::Ping(Str::new()),
+                Packet::text("world"),
+            ],
         ),
         // Example 2: a binary record is `b` + base64.
         (
             b"4hello\x1ebAQIDBA==",
-            vec![Packet::text("hello"), Packet::binary(Bytes::from_static(&[1, 2, 3, 4]))],
+            vec![
+                Packet::text("hello"),
+                Packet::binary(Bytes::from_static(&[1, 2, 3, 4])),
+            ],
         ),
         // Test suite.
         (
             b"4test1\x1e4test2\x1e4test3",
-            vec![Packet::text("test1"), Packet::text("test2"), Packet::text("test3")],
+            vec![
+                Packet::text("test1"),
+                Packet::text("test2"),
+                Packet::text("test3"),
+            ],
         ),
         (b"4hello", vec![Packet::text("hello")]),
         (b"3", vec![Packet::Pong(Str::new())]),
@@ -136,7 +147,12 @@ fn payload_table() -> Vec<(&'static [u8], Vec<Packet>)> {
 fn polling_payloads_of_the_document_decode_and_encode_byte_exact() {
     for (wire, packets) in payload_table() {
         let decoded = decode_payload(Bytes::from_static(wire), &limits()).unwrap();
-        assert_eq!(decoded, packets, "decode {:?}", String::from_utf8_lossy(wire));
+        assert_eq!(
+            decoded,
+            packets,
+            "decode {:?}",
+            String::from_utf8_lossy(wire)
+        );
         let frames: Vec<Frame> = packets.iter().map(Packet::to_frame).collect();
         let mut out = BytesMut::new();
         encode_payload(&frames, &mut out);
@@ -159,9 +175,27 @@ fn decoded_text_is_a_slice_of_the_input() {
 fn invalid_packet_format_from_the_test_suite_is_refused() {
     // "closes the session upon invalid packet format": body `abc`.
     let err = decode_text(Str::from("abc"), &limits()).unwrap_err();
-    assert!(matches!(err, Error::UnknownPacketType { byte: b'a', offset: 0 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnknownPacketType {
+                byte: b'a',
+                offset: 0
+            }
+        ),
+        "{err}"
+    );
     let err = decode_payload(Bytes::from_static(b"abc"), &limits()).unwrap_err();
-    assert!(matches!(err, Error::UnknownPacketType { byte: b'a', offset: 0 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnknownPacketType {
+                byte: b'a',
+                offset: 0
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -188,7 +222,9 @@ fn a_message_encoded_once_serves_websocket_and_polling() {
     huddle_protocol::socketio::encode_event(&mut out, "/", "hey", &("Jude",), None).unwrap();
     let frame = Frame::Text(out.freeze());
     // WebSocket: the frame's bytes as they are.
-    let Frame::Text(ws) = &frame else { unreachable!() };
+    let Frame::Text(ws) = &frame else {
+        unreachable!()
+    };
     assert_eq!(&ws[..], b"42[\"hey\",\"Jude\"]");
     // Polling: the same bytes joined with another record.
     let mut body = BytesMut::new();

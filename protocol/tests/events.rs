@@ -103,10 +103,16 @@ fn serialisation_is_byte_identical_to_serde_json() {
     let expected = format!(r#"2["e",{}]"#, serde_json::to_string(&m).unwrap());
     assert_eq!(event(&m), expected);
     for f in [0.0, -0.0, 1.0, 1e300, f64::MIN_POSITIVE, 123.456] {
-        assert_eq!(event(&f), format!(r#"2["e",{}]"#, serde_json::to_string(&f).unwrap()));
+        assert_eq!(
+            event(&f),
+            format!(r#"2["e",{}]"#, serde_json::to_string(&f).unwrap())
+        );
     }
     // Non-finite floats become null, as in serde_json and JSON.stringify.
-    assert_eq!(event(&(f64::NAN, f64::INFINITY, f32::NEG_INFINITY)), r#"2["e",null,null,null]"#);
+    assert_eq!(
+        event(&(f64::NAN, f64::INFINITY, f32::NEG_INFINITY)),
+        r#"2["e",null,null,null]"#
+    );
 }
 
 #[test]
@@ -123,12 +129,18 @@ fn arguments_round_trip_through_the_lazy_readers() {
     assert_eq!(p.args::<(Message, u8)>(&limits()).unwrap(), (m.clone(), 7));
     // Extra arguments are ignored, as by a JavaScript handler.
     assert_eq!(p.args::<(Message,)>(&limits()).unwrap(), (m.clone(),));
-    assert_eq!(p.args::<Vec<serde_json::Value>>(&limits()).unwrap().len(), 2);
+    assert_eq!(
+        p.args::<Vec<serde_json::Value>>(&limits()).unwrap().len(),
+        2
+    );
 
     let mut out = BytesMut::new();
     socketio::encode_ack(&mut out, "/", 3, &("ok", 1)).unwrap();
     let p = decode(Str::from_utf8(out.freeze()).unwrap(), &limits()).unwrap();
-    assert_eq!(p.args::<(String, u8)>(&limits()).unwrap(), ("ok".to_string(), 1));
+    assert_eq!(
+        p.args::<(String, u8)>(&limits()).unwrap(),
+        ("ok".to_string(), 1)
+    );
     assert_eq!(p.first_arg::<String>(&limits()).unwrap(), "ok");
 }
 
@@ -164,13 +176,27 @@ fn connect_payloads() {
     struct Auth {
         token: String,
     }
-    assert_eq!(p.payload::<Auth>(&limits()).unwrap(), Some(Auth { token: "abc".into() }));
+    assert_eq!(
+        p.payload::<Auth>(&limits()).unwrap(),
+        Some(Auth {
+            token: "abc".into()
+        })
+    );
     let p = decode(Str::from("0"), &limits()).unwrap();
     assert_eq!(p.payload::<Auth>(&limits()).unwrap(), None);
 
     let mut out = BytesMut::new();
-    socketio::encode_connect_error(&mut out, "/", "Not \"allowed\"", Some(&json!({"code": 403}))).unwrap();
-    assert_eq!(&out[..], br#"4{"message":"Not \"allowed\"","data":{"code":403}}"#);
+    socketio::encode_connect_error(
+        &mut out,
+        "/",
+        "Not \"allowed\"",
+        Some(&json!({"code": 403})),
+    )
+    .unwrap();
+    assert_eq!(
+        &out[..],
+        br#"4{"message":"Not \"allowed\"","data":{"code":403}}"#
+    );
     let p = decode(Str::from_utf8(out.freeze()).unwrap(), &limits()).unwrap();
     assert_eq!(
         p.payload::<serde_json::Value>(&limits()).unwrap(),
@@ -227,13 +253,23 @@ fn encoders_size_the_buffer_exactly_when_nothing_needs_escaping() {
     // An exactly sized buffer freezes into `Bytes` without a second allocation.
     let m = sample_plain();
     let mut out = BytesMut::new();
-    socketio::encode_event(&mut out, "/chat", "message:send", &(&m, 7u8, [1, 2]), Some(12)).unwrap();
+    socketio::encode_event(
+        &mut out,
+        "/chat",
+        "message:send",
+        &(&m, 7u8, [1, 2]),
+        Some(12),
+    )
+    .unwrap();
     assert_eq!(out.len(), out.capacity());
     let mut out = BytesMut::new();
     socketio::encode_ack(&mut out, "/", 3, &m).unwrap();
     assert_eq!(out.len(), out.capacity());
     let mut out = BytesMut::new();
-    let values = [Value::from(serde_json::to_value(&m).unwrap()), Value::Binary(Bytes::from_static(b"b"))];
+    let values = [
+        Value::from(serde_json::to_value(&m).unwrap()),
+        Value::Binary(Bytes::from_static(b"b")),
+    ];
     socketio::encode_event_values(&mut out, "/", "e", &values, Some(1)).unwrap();
     assert_eq!(out.len(), out.capacity());
     let mut out = BytesMut::new();

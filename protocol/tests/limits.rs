@@ -65,7 +65,12 @@ fn max_packets_per_payload() {
         max_packets_per_payload: 3,
         ..Limits::default()
     };
-    assert_eq!(decode_payload(Bytes::from_static(b"2\x1e3\x1e6"), &limits).unwrap().len(), 3);
+    assert_eq!(
+        decode_payload(Bytes::from_static(b"2\x1e3\x1e6"), &limits)
+            .unwrap()
+            .len(),
+        3
+    );
     assert!(matches!(
         decode_payload(Bytes::from_static(b"2\x1e3\x1e6\x1e6"), &limits),
         Err(Error::TooManyPackets { max: 3 })
@@ -88,13 +93,19 @@ fn max_attachments_in_the_header_and_in_the_reassembler() {
     // A count beyond u64 is reported saturated, not overflowed.
     assert!(matches!(
         decode(Str::from(r#"5999999999999999999999999-["e"]"#), &limits),
-        Err(Error::TooManyAttachments { count: usize::MAX, max: 2 })
+        Err(Error::TooManyAttachments {
+            count: usize::MAX,
+            max: 2
+        })
     ));
 
     // The reassembler enforces its own copy of the limit on packets built by hand.
     let mut packet = decode(Str::from(over), &Limits::default()).unwrap();
     let mut r = Reassembler::new(limits);
-    assert!(matches!(r.start(packet.clone()), Err(Error::TooManyAttachments { count: 3, max: 2 })));
+    assert!(matches!(
+        r.start(packet.clone()),
+        Err(Error::TooManyAttachments { count: 3, max: 2 })
+    ));
     packet.attachments = 2;
     packet.data = Some(Str::from(&at[3..]));
     assert!(r.start(packet).unwrap().is_none());
@@ -109,13 +120,27 @@ fn max_attachments_size_counts_the_sum_of_attachments() {
     let header = r#"52-["e",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
 
     let mut r = Reassembler::new(limits);
-    r.feed_packet(decode(Str::from(header), &limits).unwrap()).unwrap();
-    assert!(r.feed_attachment(Bytes::from(vec![1; 4])).unwrap().is_none());
-    assert!(r.feed_attachment(Bytes::from(vec![2; 6])).unwrap().is_some());
+    r.feed_packet(decode(Str::from(header), &limits).unwrap())
+        .unwrap();
+    assert!(
+        r.feed_attachment(Bytes::from(vec![1; 4]))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        r.feed_attachment(Bytes::from(vec![2; 6]))
+            .unwrap()
+            .is_some()
+    );
 
     let mut r = Reassembler::new(limits);
-    r.feed_packet(decode(Str::from(header), &limits).unwrap()).unwrap();
-    assert!(r.feed_attachment(Bytes::from(vec![1; 4])).unwrap().is_none());
+    r.feed_packet(decode(Str::from(header), &limits).unwrap())
+        .unwrap();
+    assert!(
+        r.feed_attachment(Bytes::from(vec![1; 4]))
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         r.feed_attachment(Bytes::from(vec![2; 7])),
         Err(Error::AttachmentsTooLarge { size: 11, max: 10 })
@@ -142,16 +167,19 @@ fn max_depth_guards_every_json_parse() {
     assert!(p.args::<Vec<Value>>(&limits).is_ok());
     assert!(p.first_arg::<serde_json::Value>(&limits).is_ok());
     let p = decode(s(over), &limits).unwrap();
-    assert!(matches!(p.args::<Vec<Value>>(&limits), Err(Error::NestingTooDeep { max: 4 })));
+    assert!(matches!(
+        p.args::<Vec<Value>>(&limits),
+        Err(Error::NestingTooDeep { max: 4 })
+    ));
     assert!(matches!(
         p.first_arg::<serde_json::Value>(&limits),
         Err(Error::NestingTooDeep { max: 4 })
     ));
 
     // CONNECT payloads.
-    let at = decode(s(format!(r#"0{{"a":{{"b":{{"c":{{}}}}}}}}"#)), &limits).unwrap();
+    let at = decode(Str::from(r#"0{"a":{"b":{"c":{}}}}"#), &limits).unwrap();
     assert!(at.payload::<serde_json::Value>(&limits).is_ok());
-    let over = decode(s(format!(r#"0{{"a":{{"b":{{"c":{{"d":{{}}}}}}}}}}"#)), &limits).unwrap();
+    let over = decode(Str::from(r#"0{"a":{"b":{"c":{"d":{}}}}}"#), &limits).unwrap();
     assert!(matches!(
         over.payload::<serde_json::Value>(&limits),
         Err(Error::NestingTooDeep { max: 4 })
@@ -164,8 +192,14 @@ fn max_depth_guards_every_json_parse() {
     let done = r.start(decode(s(at), &limits).unwrap()).unwrap().unwrap();
     assert!(done.check().is_ok());
     let done = r.start(decode(s(over), &limits).unwrap()).unwrap().unwrap();
-    assert!(matches!(done.check(), Err(Error::NestingTooDeep { max: 4 })));
-    assert!(matches!(done.value(), Err(Error::NestingTooDeep { max: 4 })));
+    assert!(matches!(
+        done.check(),
+        Err(Error::NestingTooDeep { max: 4 })
+    ));
+    assert!(matches!(
+        done.value(),
+        Err(Error::NestingTooDeep { max: 4 })
+    ));
 }
 
 #[test]
@@ -173,7 +207,10 @@ fn hostile_depth_with_default_limits_is_refused_not_overflowed() {
     let limits = Limits::default();
     let deep = format!(r#"2["e",{}]"#, nested(100_000));
     let p = decode(s(deep), &limits).unwrap();
-    assert!(matches!(p.args::<Vec<Value>>(&limits), Err(Error::NestingTooDeep { max: 32 })));
+    assert!(matches!(
+        p.args::<Vec<Value>>(&limits),
+        Err(Error::NestingTooDeep { max: 32 })
+    ));
 }
 
 #[test]
@@ -184,12 +221,23 @@ fn max_namespace_len() {
     };
     let at = "/1234567"; // 8 bytes
     let over = "/12345678"; // 9 bytes
-    for wire in [format!("2{at},[\"e\"]"), format!("1{at}"), format!("1{at},")] {
+    for wire in [
+        format!("2{at},[\"e\"]"),
+        format!("1{at}"),
+        format!("1{at},"),
+    ] {
         assert_eq!(decode(s(wire.clone()), &limits).unwrap().nsp, at, "{wire}");
     }
-    for wire in [format!("2{over},[\"e\"]"), format!("1{over}"), format!("1{over},")] {
+    for wire in [
+        format!("2{over},[\"e\"]"),
+        format!("1{over}"),
+        format!("1{over},"),
+    ] {
         assert!(
-            matches!(decode(s(wire.clone()), &limits), Err(Error::NamespaceTooLong { len: 9, max: 8 })),
+            matches!(
+                decode(s(wire.clone()), &limits),
+                Err(Error::NamespaceTooLong { len: 9, max: 8 })
+            ),
             "{wire}"
         );
     }
@@ -210,18 +258,27 @@ fn max_event_name_len_counts_unescaped_bytes() {
     let p = decode(Str::from(r#"2["abcd",1]"#), &limits).unwrap();
     assert_eq!(p.event_name(&limits).unwrap(), "abcd");
     let p = decode(Str::from(r#"2["abcde",1]"#), &limits).unwrap();
-    assert!(matches!(p.event_name(&limits), Err(Error::EventNameTooLong { max: 4 })));
+    assert!(matches!(
+        p.event_name(&limits),
+        Err(Error::EventNameTooLong { max: 4 })
+    ));
 
     // With escapes: `a\"\u0062c` is 4 bytes once unescaped.
     let p = decode(Str::from(r#"2["a\"\u0062c",1]"#), &limits).unwrap();
     assert_eq!(p.event_name(&limits).unwrap(), "a\"bc");
     let p = decode(Str::from(r#"2["a\"\u0062cd",1]"#), &limits).unwrap();
-    assert!(matches!(p.event_name(&limits), Err(Error::EventNameTooLong { max: 4 })));
+    assert!(matches!(
+        p.event_name(&limits),
+        Err(Error::EventNameTooLong { max: 4 })
+    ));
 
     // A huge name is refused without scanning it all.
     let huge = format!(r#"2["{}"]"#, "x".repeat(100_000));
     let p = decode(s(huge), &limits).unwrap();
-    assert!(matches!(p.event_name(&limits), Err(Error::EventNameTooLong { max: 4 })));
+    assert!(matches!(
+        p.event_name(&limits),
+        Err(Error::EventNameTooLong { max: 4 })
+    ));
 }
 
 #[test]
@@ -230,10 +287,16 @@ fn max_ack_id() {
         max_ack_id: 1000,
         ..Limits::default()
     };
-    assert_eq!(decode(Str::from(r#"21000["e"]"#), &limits).unwrap().id, Some(1000));
+    assert_eq!(
+        decode(Str::from(r#"21000["e"]"#), &limits).unwrap().id,
+        Some(1000)
+    );
     assert!(matches!(
         decode(Str::from(r#"21001["e"]"#), &limits),
-        Err(Error::AckIdOutOfRange { offset: 1, max: 1000 })
+        Err(Error::AckIdOutOfRange {
+            offset: 1,
+            max: 1000
+        })
     ));
     // Default: JavaScript's largest exact integer; anything beyond, including
     // numbers that overflow u64, is refused.
@@ -241,7 +304,10 @@ fn max_ack_id() {
     let at = format!(r#"3/a,{JS_MAX_SAFE_INTEGER}[]"#);
     assert_eq!(decode(s(at), &d).unwrap().id, Some(JS_MAX_SAFE_INTEGER));
     let over = format!(r#"3/a,{}[]"#, JS_MAX_SAFE_INTEGER + 1);
-    assert!(matches!(decode(s(over), &d), Err(Error::AckIdOutOfRange { offset: 4, .. })));
+    assert!(matches!(
+        decode(s(over), &d),
+        Err(Error::AckIdOutOfRange { offset: 4, .. })
+    ));
     assert!(matches!(
         decode(Str::from(r#"3123456789012345678901234567890[]"#), &d),
         Err(Error::AckIdOutOfRange { offset: 1, .. })
@@ -256,7 +322,10 @@ fn encoders_refuse_namespaces_the_standard_parser_cannot_carry() {
             socketio::encode_event(&mut out, bad, "e", &(), None),
             Err(Error::InvalidNamespace { .. })
         ));
-        assert!(matches!(socketio::encode_disconnect(&mut out, bad), Err(Error::InvalidNamespace { .. })));
+        assert!(matches!(
+            socketio::encode_disconnect(&mut out, bad),
+            Err(Error::InvalidNamespace { .. })
+        ));
     }
     assert!(out.is_empty());
 }

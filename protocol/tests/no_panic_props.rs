@@ -26,22 +26,54 @@ fn small_limits() -> Limits {
 /// Fragments that make up real packets.
 fn protocolish() -> impl Strategy<Value = String> {
     let token = prop_oneof![
-        Just("0"), Just("1"), Just("2"), Just("3"), Just("4"), Just("5"), Just("6"), Just("7"), Just("9"),
-        Just("-"), Just("/"), Just("/admin"), Just(","), Just("["), Just("]"), Just("{"), Just("}"),
-        Just("\""), Just("\\"), Just("\\u00"), Just(":"), Just("_placeholder"), Just("true"), Just("num"),
-        Just("\"e\""), Just(" "), Just("\u{1e}"), Just("b"), Just("AQID"), Just("é"), Just("12345678901234567890"),
-        Just("{\"_placeholder\":true,\"num\":0}"), Just("{\"_placeholder\":true,\"num\":1}"),
+        Just("0"),
+        Just("1"),
+        Just("2"),
+        Just("3"),
+        Just("4"),
+        Just("5"),
+        Just("6"),
+        Just("7"),
+        Just("9"),
+        Just("-"),
+        Just("/"),
+        Just("/admin"),
+        Just(","),
+        Just("["),
+        Just("]"),
+        Just("{"),
+        Just("}"),
+        Just("\""),
+        Just("\\"),
+        Just("\\u00"),
+        Just(":"),
+        Just("_placeholder"),
+        Just("true"),
+        Just("num"),
+        Just("\"e\""),
+        Just(" "),
+        Just("\u{1e}"),
+        Just("b"),
+        Just("AQID"),
+        Just("é"),
+        Just("12345678901234567890"),
+        Just("{\"_placeholder\":true,\"num\":0}"),
+        Just("{\"_placeholder\":true,\"num\":1}"),
     ];
     vec(token, 0..40).prop_map(|t| t.concat())
 }
 
 fn input() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![vec(any::<u8>(), 0..200), protocolish().prop_map(String::into_bytes)]
+    prop_oneof![
+        vec(any::<u8>(), 0..200),
+        protocolish().prop_map(String::into_bytes)
+    ]
 }
 
 fn exercise_socketio(text: Str, limits: &Limits) {
     if let Ok(p) = socketio::decode(text.clone(), limits) {
-        assert!(p.nsp.len() <= limits.max_namespace_len.max(1));
+        // The default namespace is always allowed; a custom one obeys the limit.
+        assert!(p.nsp == "/" || p.nsp.len() <= limits.max_namespace_len);
         assert!(p.id.is_none_or(|id| id <= limits.max_ack_id));
         assert!(p.attachments <= limits.max_attachments);
         if let Ok(name) = p.event_name(limits) {
@@ -84,7 +116,32 @@ proptest! {
     fn socketio_decoder_and_readers_never_panic(bytes in input()) {
         let text = Str::from(String::from_utf8_lossy(&bytes).into_owned());
         exercise_socketio(text.clone(), &small_limits());
-        exercise_socketio(text, &Limits::default());
+        exercise_socketio(text.clone(), &Limits::default());
+        // Extreme configurations must not overflow any arithmetic.
+        let unbounded = Limits {
+            max_payload: usize::MAX,
+            max_packets_per_payload: usize::MAX,
+            max_attachments: usize::MAX,
+            max_attachments_size: usize::MAX,
+            max_depth: usize::MAX,
+            max_namespace_len: usize::MAX,
+            max_event_name_len: usize::MAX,
+            max_ack_id: u64::MAX,
+        };
+        exercise_socketio(text.clone(), &unbounded);
+        let zero = Limits {
+            max_payload: 0,
+            max_packets_per_payload: 0,
+            max_attachments: 0,
+            max_attachments_size: 0,
+            max_depth: 0,
+            max_namespace_len: 0,
+            max_event_name_len: 0,
+            max_ack_id: 0,
+        };
+        exercise_socketio(text.clone(), &zero);
+        let _ = engine::decode_payload(text.clone().into_bytes(), &unbounded);
+        let _ = engine::decode_payload(text.into_bytes(), &zero);
     }
 }
 

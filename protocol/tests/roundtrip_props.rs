@@ -22,15 +22,22 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn handshake() -> impl Strategy<Value = Handshake> {
-    (any::<String>(), vec(text(), 0..3), any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
-        |(sid, upgrades, ping_interval, ping_timeout, max_payload)| Handshake {
-            sid,
-            upgrades,
-            ping_interval,
-            ping_timeout,
-            max_payload,
-        },
+    (
+        any::<String>(),
+        vec(text(), 0..3),
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
     )
+        .prop_map(
+            |(sid, upgrades, ping_interval, ping_timeout, max_payload)| Handshake {
+                sid,
+                upgrades,
+                ping_interval,
+                ping_timeout,
+                max_payload,
+            },
+        )
 }
 
 fn engine_packet() -> impl Strategy<Value = engine::Packet> {
@@ -142,13 +149,23 @@ fn json() -> impl Strategy<Value = serde_json::Value> {
 }
 
 fn object() -> impl Strategy<Value = serde_json::Value> {
-    vec(("[a-z]{0,6}", json()), 0..4).prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect()))
+    vec(("[a-z]{0,6}", json()), 0..4)
+        .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect()))
 }
 
 /// A socket.io packet whose data has the shape its kind requires.
 fn socketio_packet() -> impl Strategy<Value = socketio::Packet> {
     let id = proptest::option::of(0..=huddle_protocol::JS_MAX_SAFE_INTEGER);
-    (0u8..7, namespace(), id, 0usize..=10, any::<String>(), vec(json(), 0..4), object(), any::<bool>())
+    (
+        0u8..7,
+        namespace(),
+        id,
+        0usize..=10,
+        any::<String>(),
+        vec(json(), 0..4),
+        object(),
+        any::<bool>(),
+    )
         .prop_map(|(kind, nsp, id, attachments, name, args, obj, flag)| {
             let kind = PacketType::from_ascii(b'0' + kind).unwrap();
             let array = |with_name: bool| {
@@ -164,10 +181,16 @@ fn socketio_packet() -> impl Strategy<Value = socketio::Packet> {
                 PacketType::Disconnect => (None, None),
                 PacketType::ConnectError => (
                     None,
-                    Some(if flag { obj.to_string() } else { serde_json::Value::String(name.clone()).to_string() }),
+                    Some(if flag {
+                        obj.to_string()
+                    } else {
+                        serde_json::Value::String(name.clone()).to_string()
+                    }),
                 ),
                 PacketType::Event | PacketType::BinaryEvent => (id, Some(array(true))),
-                PacketType::Ack | PacketType::BinaryAck => (Some(id.unwrap_or(0)), Some(array(false))),
+                PacketType::Ack | PacketType::BinaryAck => {
+                    (Some(id.unwrap_or(0)), Some(array(false)))
+                }
             };
             socketio::Packet {
                 kind,

@@ -13,7 +13,13 @@ fn limits() -> Limits {
     Limits::default()
 }
 
-fn packet(kind: PacketType, nsp: &'static str, id: Option<u64>, attachments: usize, data: Option<&'static str>) -> Packet {
+fn packet(
+    kind: PacketType,
+    nsp: &'static str,
+    id: Option<u64>,
+    attachments: usize,
+    data: Option<&'static str>,
+) -> Packet {
     Packet {
         kind,
         nsp: Str::from(nsp),
@@ -32,22 +38,67 @@ fn table() -> Vec<(&'static str, Packet)> {
         ("0", packet(Connect, "/", None, 0, None)),
         (
             r#"0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#,
-            packet(Connect, "/admin", None, 0, Some(r#"{"sid":"oSO0OpakMV_3jnilAAAA"}"#)),
+            packet(
+                Connect,
+                "/admin",
+                None,
+                0,
+                Some(r#"{"sid":"oSO0OpakMV_3jnilAAAA"}"#),
+            ),
         ),
         (
             r#"4{"message":"Not authorized"}"#,
-            packet(ConnectError, "/", None, 0, Some(r#"{"message":"Not authorized"}"#)),
+            packet(
+                ConnectError,
+                "/",
+                None,
+                0,
+                Some(r#"{"message":"Not authorized"}"#),
+            ),
         ),
         // Exchange protocol: connect with an additional payload; responses with sids.
-        (r#"0/admin,{"token":"123"}"#, packet(Connect, "/admin", None, 0, Some(r#"{"token":"123"}"#))),
-        (r#"0{"sid":"wZX3oN0bSVIhsaknAAAI"}"#, packet(Connect, "/", None, 0, Some(r#"{"sid":"wZX3oN0bSVIhsaknAAAI"}"#))),
-        (r#"0/admin,{"sid":"iLnRaVGHY4B75TeVAAAB"}"#, packet(Connect, "/admin", None, 0, Some(r#"{"sid":"iLnRaVGHY4B75TeVAAAB"}"#))),
+        (
+            r#"0/admin,{"token":"123"}"#,
+            packet(Connect, "/admin", None, 0, Some(r#"{"token":"123"}"#)),
+        ),
+        (
+            r#"0{"sid":"wZX3oN0bSVIhsaknAAAI"}"#,
+            packet(
+                Connect,
+                "/",
+                None,
+                0,
+                Some(r#"{"sid":"wZX3oN0bSVIhsaknAAAI"}"#),
+            ),
+        ),
+        (
+            r#"0/admin,{"sid":"iLnRaVGHY4B75TeVAAAB"}"#,
+            packet(
+                Connect,
+                "/admin",
+                None,
+                0,
+                Some(r#"{"sid":"iLnRaVGHY4B75TeVAAAB"}"#),
+            ),
+        ),
         // Sending and receiving data.
-        (r#"2["foo"]"#, packet(Event, "/", None, 0, Some(r#"["foo"]"#))),
-        (r#"2/admin,["bar"]"#, packet(Event, "/admin", None, 0, Some(r#"["bar"]"#))),
+        (
+            r#"2["foo"]"#,
+            packet(Event, "/", None, 0, Some(r#"["foo"]"#)),
+        ),
+        (
+            r#"2/admin,["bar"]"#,
+            packet(Event, "/admin", None, 0, Some(r#"["bar"]"#)),
+        ),
         (
             r#"51-["baz",{"_placeholder":true,"num":0}]"#,
-            packet(BinaryEvent, "/", None, 1, Some(r#"["baz",{"_placeholder":true,"num":0}]"#)),
+            packet(
+                BinaryEvent,
+                "/",
+                None,
+                1,
+                Some(r#"["baz",{"_placeholder":true,"num":0}]"#),
+            ),
         ),
         (
             r#"52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
@@ -60,66 +111,183 @@ fn table() -> Vec<(&'static str, Packet)> {
             ),
         ),
         // Acknowledgement.
-        (r#"212["foo"]"#, packet(Event, "/", Some(12), 0, Some(r#"["foo"]"#))),
+        (
+            r#"212["foo"]"#,
+            packet(Event, "/", Some(12), 0, Some(r#"["foo"]"#)),
+        ),
         ("312[]", packet(Ack, "/", Some(12), 0, Some("[]"))),
-        (r#"2/admin,13["foo"]"#, packet(Event, "/admin", Some(13), 0, Some(r#"["foo"]"#))),
-        (r#"3/admin,13["bar"]"#, packet(Ack, "/admin", Some(13), 0, Some(r#"["bar"]"#))),
+        (
+            r#"2/admin,13["foo"]"#,
+            packet(Event, "/admin", Some(13), 0, Some(r#"["foo"]"#)),
+        ),
+        (
+            r#"3/admin,13["bar"]"#,
+            packet(Ack, "/admin", Some(13), 0, Some(r#"["bar"]"#)),
+        ),
         (
             r#"51-14["foo",{"_placeholder":true,"num":0}]"#,
-            packet(BinaryEvent, "/", Some(14), 1, Some(r#"["foo",{"_placeholder":true,"num":0}]"#)),
+            packet(
+                BinaryEvent,
+                "/",
+                Some(14),
+                1,
+                Some(r#"["foo",{"_placeholder":true,"num":0}]"#),
+            ),
         ),
-        (r#"314["bar"]"#, packet(Ack, "/", Some(14), 0, Some(r#"["bar"]"#))),
-        (r#"215["foo"]"#, packet(Event, "/", Some(15), 0, Some(r#"["foo"]"#))),
+        (
+            r#"314["bar"]"#,
+            packet(Ack, "/", Some(14), 0, Some(r#"["bar"]"#)),
+        ),
+        (
+            r#"215["foo"]"#,
+            packet(Event, "/", Some(15), 0, Some(r#"["foo"]"#)),
+        ),
         (
             r#"61-15["bar",{"_placeholder":true,"num":0}]"#,
-            packet(BinaryAck, "/", Some(15), 1, Some(r#"["bar",{"_placeholder":true,"num":0}]"#)),
+            packet(
+                BinaryAck,
+                "/",
+                Some(15),
+                1,
+                Some(r#"["bar",{"_placeholder":true,"num":0}]"#),
+            ),
         ),
         // Disconnection.
         ("1", packet(Disconnect, "/", None, 0, None)),
         ("1/admin,", packet(Disconnect, "/admin", None, 0, None)),
         // Sample session (the leading engine.io `4` removed).
-        (r#"2["hey","Jude"]"#, packet(Event, "/", None, 0, Some(r#"["hey","Jude"]"#))),
-        (r#"2["hello"]"#, packet(Event, "/", None, 0, Some(r#"["hello"]"#))),
-        (r#"2["world"]"#, packet(Event, "/", None, 0, Some(r#"["world"]"#))),
+        (
+            r#"2["hey","Jude"]"#,
+            packet(Event, "/", None, 0, Some(r#"["hey","Jude"]"#)),
+        ),
+        (
+            r#"2["hello"]"#,
+            packet(Event, "/", None, 0, Some(r#"["hello"]"#)),
+        ),
+        (
+            r#"2["world"]"#,
+            packet(Event, "/", None, 0, Some(r#"["world"]"#)),
+        ),
         ("0/admin,", packet(Connect, "/admin", None, 0, None)),
         (
             r#"0/admin,{"sid":"-G5j-67EZFp-q59rADQM"}"#,
-            packet(Connect, "/admin", None, 0, Some(r#"{"sid":"-G5j-67EZFp-q59rADQM"}"#)),
+            packet(
+                Connect,
+                "/admin",
+                None,
+                0,
+                Some(r#"{"sid":"-G5j-67EZFp-q59rADQM"}"#),
+            ),
         ),
-        (r#"2/admin,1["tellme"]"#, packet(Event, "/admin", Some(1), 0, Some(r#"["tellme"]"#))),
+        (
+            r#"2/admin,1["tellme"]"#,
+            packet(Event, "/admin", Some(1), 0, Some(r#"["tellme"]"#)),
+        ),
         (
             r#"61-/admin,1[{"_placeholder":true,"num":0}]"#,
-            packet(BinaryAck, "/admin", Some(1), 1, Some(r#"[{"_placeholder":true,"num":0}]"#)),
+            packet(
+                BinaryAck,
+                "/admin",
+                Some(1),
+                1,
+                Some(r#"[{"_placeholder":true,"num":0}]"#),
+            ),
         ),
         // v5 test suite.
-        (r#"0{"token":"123"}"#, packet(Connect, "/", None, 0, Some(r#"{"token":"123"}"#))),
+        (
+            r#"0{"token":"123"}"#,
+            packet(Connect, "/", None, 0, Some(r#"{"token":"123"}"#)),
+        ),
         ("0/custom,", packet(Connect, "/custom", None, 0, None)),
-        (r#"0/custom,{"token":"abc"}"#, packet(Connect, "/custom", None, 0, Some(r#"{"token":"abc"}"#))),
+        (
+            r#"0/custom,{"token":"abc"}"#,
+            packet(Connect, "/custom", None, 0, Some(r#"{"token":"abc"}"#)),
+        ),
         (
             r#"4/random,{"message":"Invalid namespace"}"#,
-            packet(ConnectError, "/random", None, 0, Some(r#"{"message":"Invalid namespace"}"#)),
+            packet(
+                ConnectError,
+                "/random",
+                None,
+                0,
+                Some(r#"{"message":"Invalid namespace"}"#),
+            ),
         ),
-        (r#"2["auth",{}]"#, packet(Event, "/", None, 0, Some(r#"["auth",{}]"#))),
-        (r#"2["auth",{"token":"123"}]"#, packet(Event, "/", None, 0, Some(r#"["auth",{"token":"123"}]"#))),
-        (r#"2/custom,["auth",{}]"#, packet(Event, "/custom", None, 0, Some(r#"["auth",{}]"#))),
-        (r#"2/custom,["auth",{"token":"abc"}]"#, packet(Event, "/custom", None, 0, Some(r#"["auth",{"token":"abc"}]"#))),
-        (r#"2["message",1,"2",{"3":[true]}]"#, packet(Event, "/", None, 0, Some(r#"["message",1,"2",{"3":[true]}]"#))),
+        (
+            r#"2["auth",{}]"#,
+            packet(Event, "/", None, 0, Some(r#"["auth",{}]"#)),
+        ),
+        (
+            r#"2["auth",{"token":"123"}]"#,
+            packet(Event, "/", None, 0, Some(r#"["auth",{"token":"123"}]"#)),
+        ),
+        (
+            r#"2/custom,["auth",{}]"#,
+            packet(Event, "/custom", None, 0, Some(r#"["auth",{}]"#)),
+        ),
+        (
+            r#"2/custom,["auth",{"token":"abc"}]"#,
+            packet(
+                Event,
+                "/custom",
+                None,
+                0,
+                Some(r#"["auth",{"token":"abc"}]"#),
+            ),
+        ),
+        (
+            r#"2["message",1,"2",{"3":[true]}]"#,
+            packet(
+                Event,
+                "/",
+                None,
+                0,
+                Some(r#"["message",1,"2",{"3":[true]}]"#),
+            ),
+        ),
         (
             r#"2["message-back",1,"2",{"3":[true]}]"#,
-            packet(Event, "/", None, 0, Some(r#"["message-back",1,"2",{"3":[true]}]"#)),
+            packet(
+                Event,
+                "/",
+                None,
+                0,
+                Some(r#"["message-back",1,"2",{"3":[true]}]"#),
+            ),
         ),
         (
             r#"52-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
-            packet(BinaryEvent, "/", None, 2, Some(r#"["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)),
+            packet(
+                BinaryEvent,
+                "/",
+                None,
+                2,
+                Some(r#"["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
+            ),
         ),
         (
             r#"2456["message-with-ack",1,"2",{"3":[false]}]"#,
-            packet(Event, "/", Some(456), 0, Some(r#"["message-with-ack",1,"2",{"3":[false]}]"#)),
+            packet(
+                Event,
+                "/",
+                Some(456),
+                0,
+                Some(r#"["message-with-ack",1,"2",{"3":[false]}]"#),
+            ),
         ),
-        (r#"3456[1,"2",{"3":[false]}]"#, packet(Ack, "/", Some(456), 0, Some(r#"[1,"2",{"3":[false]}]"#))),
+        (
+            r#"3456[1,"2",{"3":[false]}]"#,
+            packet(Ack, "/", Some(456), 0, Some(r#"[1,"2",{"3":[false]}]"#)),
+        ),
         (
             r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
-            packet(BinaryAck, "/", Some(789), 2, Some(r#"[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)),
+            packet(
+                BinaryAck,
+                "/",
+                Some(789),
+                2,
+                Some(r#"[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
+            ),
         ),
     ]
 }
@@ -189,7 +357,14 @@ fn typed_encoders_reproduce_the_document_bytes() {
     check(&mut out, r#"2["auth",{}]"#);
     socketio::encode_event(&mut out, "/custom", "auth", &json!({"token": "abc"}), None).unwrap();
     check(&mut out, r#"2/custom,["auth",{"token":"abc"}]"#);
-    socketio::encode_event(&mut out, "/", "message-back", &(1, "2", json!({"3": [true]})), None).unwrap();
+    socketio::encode_event(
+        &mut out,
+        "/",
+        "message-back",
+        &(1, "2", json!({"3": [true]})),
+        None,
+    )
+    .unwrap();
     check(&mut out, r#"2["message-back",1,"2",{"3":[true]}]"#);
     socketio::encode_ack(&mut out, "/", 456, &(1, "2", json!({"3": [false]}))).unwrap();
     check(&mut out, r#"3456[1,"2",{"3":[false]}]"#);
@@ -281,7 +456,11 @@ fn binary_table() -> Vec<(&'static str, Vec<&'static [u8]>, Rebuilt)> {
                 kind: BinaryEvent,
                 nsp: Str::from("/"),
                 id: Some(789),
-                data: Value::Array(vec!["message-with-ack".into(), bin(&[1, 2, 3]), bin(&[4, 5, 6])]),
+                data: Value::Array(vec![
+                    "message-with-ack".into(),
+                    bin(&[1, 2, 3]),
+                    bin(&[4, 5, 6]),
+                ]),
             },
         ),
     ]
@@ -292,7 +471,10 @@ fn binary_examples_reassemble_and_split_back_byte_exact() {
     for (wire, attachments, expected) in binary_table() {
         let mut r = Reassembler::new(limits());
         let header = decode(Str::from(wire), &limits()).unwrap();
-        assert!(r.feed_packet(header).unwrap().is_none(), "{wire} waits for attachments");
+        assert!(
+            r.feed_packet(header).unwrap().is_none(),
+            "{wire} waits for attachments"
+        );
         let mut done = None;
         for (i, a) in attachments.iter().enumerate() {
             assert_eq!(r.pending(), attachments.len() - i);
@@ -307,7 +489,8 @@ fn binary_examples_reassemble_and_split_back_byte_exact() {
         assert_eq!(r.pending(), 0);
 
         // And back: split gives the same header text and the same frames.
-        let (packet, parts) = socketio::split(done.kind, done.nsp.clone(), done.id, &value).unwrap();
+        let (packet, parts) =
+            socketio::split(done.kind, done.nsp.clone(), done.id, &value).unwrap();
         let mut out = BytesMut::new();
         packet.encode(&mut out).unwrap();
         assert_eq!(std::str::from_utf8(&out).unwrap(), wire);
@@ -326,18 +509,33 @@ fn echo_of_a_binary_event_matches_the_test_suite() {
     )
     .unwrap();
     assert!(r.feed_packet(header).unwrap().is_none());
-    assert!(r.feed_attachment(Bytes::from_static(&[1, 2, 3])).unwrap().is_none());
-    let done = r.feed_attachment(Bytes::from_static(&[4, 5, 6])).unwrap().unwrap();
+    assert!(
+        r.feed_attachment(Bytes::from_static(&[1, 2, 3]))
+            .unwrap()
+            .is_none()
+    );
+    let done = r
+        .feed_attachment(Bytes::from_static(&[4, 5, 6]))
+        .unwrap()
+        .unwrap();
     assert_eq!(done.event_name(&limits()).unwrap(), "message");
 
     let mut out = BytesMut::new();
     huddle_protocol::engine::write_message_prefix(&mut out);
-    let parts = socketio::encode_event_values(&mut out, "/", "message-back", &done.values().unwrap(), None).unwrap();
+    let parts =
+        socketio::encode_event_values(&mut out, "/", "message-back", &done.values().unwrap(), None)
+            .unwrap();
     assert_eq!(
         std::str::from_utf8(&out).unwrap(),
         r#"452-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
     );
-    assert_eq!(parts, vec![Bytes::from_static(&[1, 2, 3]), Bytes::from_static(&[4, 5, 6])]);
+    assert_eq!(
+        parts,
+        vec![
+            Bytes::from_static(&[1, 2, 3]),
+            Bytes::from_static(&[4, 5, 6])
+        ]
+    );
 
     // The ack variant: `452-789["message-with-ack",…]` → `462-789[…]`.
     out.clear();
@@ -361,42 +559,91 @@ fn serde_bytes_in_event_arguments_become_attachments() {
     }
     let mut out = BytesMut::new();
     let parts = socketio::encode_event(&mut out, "/", "baz", &Raw(&[1, 2, 3, 4]), None).unwrap();
-    assert_eq!(std::str::from_utf8(&out).unwrap(), r#"51-["baz",{"_placeholder":true,"num":0}]"#);
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        r#"51-["baz",{"_placeholder":true,"num":0}]"#
+    );
     assert_eq!(parts, vec![Bytes::from_static(&[1, 2, 3, 4])]);
 
     out.clear();
     let parts = socketio::encode_ack(&mut out, "/", 15, &("bar", Raw(&[1, 2, 3, 4]))).unwrap();
-    assert_eq!(std::str::from_utf8(&out).unwrap(), r#"61-15["bar",{"_placeholder":true,"num":0}]"#);
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        r#"61-15["bar",{"_placeholder":true,"num":0}]"#
+    );
     assert_eq!(parts.len(), 1);
 
     out.clear();
-    let parts = socketio::encode_event(&mut out, "/admin", "baz", &(Raw(&[1, 2]), Raw(&[3, 4])), None).unwrap();
+    let parts = socketio::encode_event(
+        &mut out,
+        "/admin",
+        "baz",
+        &(Raw(&[1, 2]), Raw(&[3, 4])),
+        None,
+    )
+    .unwrap();
     assert_eq!(
         std::str::from_utf8(&out).unwrap(),
         r#"52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
     );
-    assert_eq!(parts, vec![Bytes::from_static(&[1, 2]), Bytes::from_static(&[3, 4])]);
+    assert_eq!(
+        parts,
+        vec![Bytes::from_static(&[1, 2]), Bytes::from_static(&[3, 4])]
+    );
 }
 
 #[test]
 fn invalid_formats_from_the_test_suite_are_refused() {
     // `4abc`: unknown packet type.
     let err = decode(Str::from("abc"), &limits()).unwrap_err();
-    assert!(matches!(err, Error::UnknownPacketType { byte: b'a', offset: 0 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnknownPacketType {
+                byte: b'a',
+                offset: 0
+            }
+        ),
+        "{err}"
+    );
     // `42{}`: an event payload must be an array.
     let err = decode(Str::from("2{}"), &limits()).unwrap_err();
     assert!(
-        matches!(err, Error::InvalidPayload { kind: Event, offset: 1, .. }),
+        matches!(
+            err,
+            Error::InvalidPayload {
+                kind: Event,
+                offset: 1,
+                ..
+            }
+        ),
         "{err}"
     );
     // `42abc[…]`: invalid ack id.
-    let err = decode(Str::from(r#"2abc["message-with-ack",1,"2",{"3":[false]}]"#), &limits()).unwrap_err();
-    assert!(matches!(err, Error::InvalidPayload { kind: Event, offset: 1, .. }), "{err}");
+    let err = decode(
+        Str::from(r#"2abc["message-with-ack",1,"2",{"3":[false]}]"#),
+        &limits(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidPayload {
+                kind: Event,
+                offset: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn plain_packets_pass_through_the_reassembler() {
     let mut r = Reassembler::new(limits());
     let p = decode(Str::from(r#"2["foo"]"#), &limits()).unwrap();
-    assert_eq!(r.feed_packet(p.clone()).unwrap(), Some(Assembled::Packet(p)));
+    assert_eq!(
+        r.feed_packet(p.clone()).unwrap(),
+        Some(Assembled::Packet(p))
+    );
 }

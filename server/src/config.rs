@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the chat server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a signed handshake token (JWT) for a user.
     Token(crate::chat::commands::TokenArgs),
     /// Load the demo data set into a MariaDB database.
@@ -136,7 +136,7 @@ pub struct ServerArgs {
         default_value_t = 4096
     )]
     pub ws_read_buffer: usize,
-    /// Browser origins allowed (comma-separated, e.g. https://app.example.com); empty or
+    /// Browser origins allowed (comma-separated, e.g. `https://app.example.com`); empty or
     /// `*` allows any origin, for development.
     #[arg(
         long,

@@ -74,7 +74,7 @@ async fn every_refusal_has_its_code() {
         ("no auth at all", None, "AUTH_REQUIRED"),
         ("empty auth", Some("{}".into()), "AUTH_REQUIRED"),
         ("empty token", Some(json!({"token": ""}).to_string()), "AUTH_REQUIRED"),
-        ("not a string", Some(json!({"token": 12}).to_string()), "AUTH_INVALID"),
+        ("not a string", Some(json!({"token": 12}).to_string()), "AUTH_REQUIRED"),
         ("garbage", Some(json!({"token": "abc.def"}).to_string()), "AUTH_INVALID"),
         (
             "wrong secret",

@@ -84,11 +84,17 @@ async fn an_unreachable_database_stops_start_up_with_a_clear_error() {
         "2000",
     ]);
     let err = start(&io, &args, "http://127.0.0.1:1").await.unwrap_err();
-    assert!(matches!(err, StartError::Store(_)), "{err}");
+    assert!(matches!(err, StartError::Database(_)), "{err}");
     assert!(
-        err.to_string().starts_with("cannot open the store: "),
+        err.to_string()
+            .starts_with("invalid setting HUDDLE_DATABASE_URL: cannot open the database: "),
         "{err}"
     );
+    let bad_url = chat_args(&["--database-url", "not-a-url", "--jwt-secret", "s"]);
+    let err = start(&io, &bad_url, "http://127.0.0.1:1")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("HUDDLE_DATABASE_URL"), "{err}");
 }
 
 #[tokio::test]

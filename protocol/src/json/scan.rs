@@ -200,7 +200,10 @@ impl<P: Placeholders> Scanner<'_, P> {
         }
         let mut n: u64 = 0;
         for &d in &b[int_start..int_end] {
-            match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
+            match n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            {
                 Some(v) => n = v,
                 None => return Ok(Scalar::Other),
             }
@@ -364,7 +367,10 @@ pub(crate) fn scan<P: Placeholders>(json: &[u8], max_depth: usize, sink: P) -> R
         Err(Fail::Deep) => Err(Error::NestingTooDeep {
             max: scanner.max_depth,
         }),
-        Err(Fail::Sink) => Err(scanner.sink_error.take().unwrap_or(Error::InvalidPlaceholder)),
+        Err(Fail::Sink) => Err(scanner
+            .sink_error
+            .take()
+            .unwrap_or(Error::InvalidPlaceholder)),
     }
 }
 
@@ -392,18 +398,45 @@ mod tests {
 
     #[test]
     fn finds_placeholders_in_any_key_order_and_depth() {
-        assert_eq!(found(r#"[{"_placeholder":true,"num":0}]"#).unwrap(), [(Some(0), 0)]);
-        assert_eq!(found(r#"[{"num":7,"x":[1],"_placeholder":true}]"#).unwrap(), [(Some(7), 0)]);
-        assert_eq!(found(r#"{"a":[[{"_placeholder":true,"num":-0}]]}"#).unwrap(), [(Some(0), 0)]);
-        assert_eq!(found(r#"[{"_placeholder":true,"num":1.0}]"#).unwrap(), [(None, 0)]);
-        assert_eq!(found(r#"[{"_placeholder":true,"num":-1}]"#).unwrap(), [(None, 0)]);
-        assert_eq!(found(r#"[{"_placeholder":true,"num":18446744073709551616}]"#).unwrap(), [(None, 0)]);
-        assert_eq!(found(r#"[{"_placeholder":true,"num":{}}]"#).unwrap(), [(None, 0)]);
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"num":0}]"#).unwrap(),
+            [(Some(0), 0)]
+        );
+        assert_eq!(
+            found(r#"[{"num":7,"x":[1],"_placeholder":true}]"#).unwrap(),
+            [(Some(7), 0)]
+        );
+        assert_eq!(
+            found(r#"{"a":[[{"_placeholder":true,"num":-0}]]}"#).unwrap(),
+            [(Some(0), 0)]
+        );
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"num":1.0}]"#).unwrap(),
+            [(None, 0)]
+        );
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"num":-1}]"#).unwrap(),
+            [(None, 0)]
+        );
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"num":18446744073709551616}]"#).unwrap(),
+            [(None, 0)]
+        );
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"num":{}}]"#).unwrap(),
+            [(None, 0)]
+        );
         assert_eq!(found(r#"[{"_placeholder":true}]"#).unwrap(), [(None, 0)]);
         assert_eq!(found(r#"[{"_placeholder":"true","num":0}]"#).unwrap(), []);
-        assert_eq!(found(r#"[{"_placeholder":true,"_placeholder":false,"num":0}]"#).unwrap(), []);
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"_placeholder":false,"num":0}]"#).unwrap(),
+            []
+        );
         assert_eq!(found(r#"[{"_placeholder":[true],"num":0}]"#).unwrap(), []);
-        assert_eq!(found(r#"[{"\u005fplaceholder":true,"n\u0075m":3}]"#).unwrap(), [(Some(3), 0)]);
+        assert_eq!(
+            found(r#"[{"\u005fplaceholder":true,"n\u0075m":3}]"#).unwrap(),
+            [(Some(3), 0)]
+        );
         // A placeholder around another one reports it as nested.
         assert_eq!(
             found(r#"[{"_placeholder":true,"num":0,"x":{"_placeholder":true,"num":1}}]"#).unwrap(),
@@ -447,27 +480,60 @@ mod tests {
     #[test]
     fn bounds_depth_and_recursion() {
         let deep = "[".repeat(33) + &"]".repeat(33);
-        assert!(matches!(found(&deep), Err(Error::NestingTooDeep { max: 32 })));
+        assert!(matches!(
+            found(&deep),
+            Err(Error::NestingTooDeep { max: 32 })
+        ));
         let ok = "[".repeat(32) + &"]".repeat(32);
         assert!(found(&ok).is_ok());
         // A raised limit still stops at the hard maximum.
         let very = "[{\"a\":".repeat(32) + "1" + &"}]".repeat(32);
         let mut f = Found::default();
         assert!(scan(very.as_bytes(), 64, &mut f).is_ok());
-        assert!(matches!(scan(very.as_bytes(), 63, &mut f), Err(Error::NestingTooDeep { max: 63 })));
+        assert!(matches!(
+            scan(very.as_bytes(), 63, &mut f),
+            Err(Error::NestingTooDeep { max: 63 })
+        ));
         let hostile = "[".repeat(100_000);
         assert!(matches!(
             scan(hostile.as_bytes(), usize::MAX, &mut f),
-            Err(Error::NestingTooDeep { max: HARD_MAX_DEPTH })
+            Err(Error::NestingTooDeep {
+                max: HARD_MAX_DEPTH
+            })
         ));
     }
 
     fn tokens() -> impl Strategy<Value = String> {
         let token = prop_oneof![
-            Just("["), Just("]"), Just("{"), Just("}"), Just(","), Just(":"), Just("\""), Just("\\"),
-            Just("\\u"), Just("d800"), Just("dc00"), Just("00e9"), Just("n"), Just("t"), Just("true"),
-            Just("false"), Just("null"), Just("0"), Just("12"), Just("-"), Just("."), Just("e"), Just("+"),
-            Just(" "), Just("\n"), Just("\u{1}"), Just("é"), Just("\"a\""), Just("\"_placeholder\""),
+            Just("["),
+            Just("]"),
+            Just("{"),
+            Just("}"),
+            Just(","),
+            Just(":"),
+            Just("\""),
+            Just("\\"),
+            Just("\\u"),
+            Just("d800"),
+            Just("dc00"),
+            Just("00e9"),
+            Just("n"),
+            Just("t"),
+            Just("true"),
+            Just("false"),
+            Just("null"),
+            Just("0"),
+            Just("12"),
+            Just("-"),
+            Just("."),
+            Just("e"),
+            Just("+"),
+            Just(" "),
+            Just("\n"),
+            Just("\u{1}"),
+            Just("é"),
+            Just("\"a\""),
+            Just("\"_placeholder\""),
             Just("\"num\""),
         ];
         proptest::collection::vec(token, 0..30).prop_map(|t| t.concat())

@@ -227,7 +227,11 @@ impl<'a> ser::Serializer for &'a mut Size {
         self.root(Root::Tuple(len));
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>, Error> {
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a>, Error> {
         self.root(Root::Tuple(len));
         self.serialize_seq(Some(len))
     }
@@ -561,7 +565,16 @@ mod tests {
         for n in [0i64, 9, 10, -1, -10, i64::MIN, i64::MAX] {
             assert_eq!(measure(&n).unwrap().len, written(&n));
         }
-        for f in [0.0, -0.0, 1.5e-300, -1.0e300, f64::MAX, 0.1, f64::NAN, f64::INFINITY] {
+        for f in [
+            0.0,
+            -0.0,
+            1.5e-300,
+            -1.0e300,
+            f64::MAX,
+            0.1,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
             assert_eq!(measure(&f).unwrap().len, written(&f));
             assert_eq!(measure(&(f as f32)).unwrap().len, written(&(f as f32)));
         }
@@ -588,11 +601,26 @@ mod tests {
             };
             check(measure(&()).unwrap(), written_args(&(), after_first));
             check(measure(&(1,)).unwrap(), written_args(&(1,), after_first));
-            check(measure(&(1, "ab")).unwrap(), written_args(&(1, "ab"), after_first));
-            check(measure(&[0u8; 0]).unwrap(), written_args(&[0u8; 0], after_first));
-            check(measure(&vec![1, 2]).unwrap(), written_args(&vec![1, 2], after_first));
-            check(measure(&Some((1, 2))).unwrap(), written_args(&Some((1, 2)), after_first));
-            check(measure(&Wrapper((1, 2))).unwrap(), written_args(&Wrapper((1, 2)), after_first));
+            check(
+                measure(&(1, "ab")).unwrap(),
+                written_args(&(1, "ab"), after_first),
+            );
+            check(
+                measure(&[0u8; 0]).unwrap(),
+                written_args(&[0u8; 0], after_first),
+            );
+            check(
+                measure(&vec![1, 2]).unwrap(),
+                written_args(&vec![1, 2], after_first),
+            );
+            check(
+                measure(&Some((1, 2))).unwrap(),
+                written_args(&Some((1, 2)), after_first),
+            );
+            check(
+                measure(&Wrapper((1, 2))).unwrap(),
+                written_args(&Wrapper((1, 2)), after_first),
+            );
             check(measure(&"x").unwrap(), written_args(&"x", after_first));
         }
     }

@@ -11,11 +11,11 @@ use bytes::{BufMut, BytesMut};
 
 use super::encode::{Attachments, check_namespace, header_len, write_header};
 use super::event::Spread;
-use crate::json::size::measure;
 use super::packet::{Packet, PacketType};
 use super::value::Value;
 use crate::json::escape::write_str;
 use crate::json::ser::write_placeholder;
+use crate::json::size::measure;
 use crate::{Result, Str};
 
 /// Appends `value` as JSON, writing a placeholder for each binary part and pushing

@@ -86,7 +86,7 @@ pub fn decode(mut text: Str, limits: &Limits) -> Result<Packet> {
         let start = offset(rest);
         // Look for the comma only within the limit: a hostile megabyte-long
         // namespace is refused after max+1 bytes.
-        let window = &rest[..rest.len().min(limits.max_namespace_len + 1)];
+        let window = &rest[..rest.len().min(limits.max_namespace_len.saturating_add(1))];
         let len = match memchr::memchr(b',', window) {
             Some(at) => at,
             None if rest.len() <= limits.max_namespace_len => rest.len(),

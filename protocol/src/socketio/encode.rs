@@ -46,7 +46,12 @@ fn digits_len(mut n: u64) -> usize {
 
 /// Bytes of `<type>[<n>-][<nsp>,][<id>]`.
 #[inline]
-pub(crate) fn header_len(kind: PacketType, attachments: usize, nsp: &str, id: Option<u64>) -> usize {
+pub(crate) fn header_len(
+    kind: PacketType,
+    attachments: usize,
+    nsp: &str,
+    id: Option<u64>,
+) -> usize {
     let mut len = 1;
     if kind.is_binary() {
         len += digits_len(attachments as u64) + 1;
@@ -166,7 +171,11 @@ pub fn encode_event<T: ?Sized + Serialize>(
     }
     out.put_u8(b']');
     if attachments.len() != size.binaries {
-        let kind = kind_for(PacketType::Event, PacketType::BinaryEvent, attachments.len());
+        let kind = kind_for(
+            PacketType::Event,
+            PacketType::BinaryEvent,
+            attachments.len(),
+        );
         rewrite_header(out, start, header_end, kind, attachments.len(), nsp, id);
     }
     Ok(attachments)
@@ -201,7 +210,15 @@ pub fn encode_ack<T: ?Sized + Serialize>(
     out.put_u8(b']');
     if attachments.len() != size.binaries {
         let kind = kind_for(PacketType::Ack, PacketType::BinaryAck, attachments.len());
-        rewrite_header(out, start, header_end, kind, attachments.len(), nsp, Some(id));
+        rewrite_header(
+            out,
+            start,
+            header_end,
+            kind,
+            attachments.len(),
+            nsp,
+            Some(id),
+        );
     }
     Ok(attachments)
 }

@@ -110,9 +110,9 @@ impl BinaryPacket {
     pub fn first_arg<T: DeserializeOwned>(&self) -> Result<T> {
         match self.values()?.into_iter().next() {
             Some(v) => v.deserialize_into(),
-            None => T::deserialize(serde::de::IntoDeserializer::<
-                serde::de::value::Error,
-            >::into_deserializer(()))
+            None => T::deserialize(
+                serde::de::IntoDeserializer::<serde::de::value::Error>::into_deserializer(()),
+            )
             .map_err(|_| Error::MissingArgument { index: 0 }),
         }
     }

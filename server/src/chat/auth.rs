@@ -182,11 +182,12 @@ impl JwtVerifier {
     }
 
     /// The token of a CONNECT packet's auth payload: `auth.token`, a non-empty string.
+    /// Anything else (absent, null, empty, a number, an object) is no usable token at all:
+    /// `AUTH_REQUIRED`, as documented in `errors.rs`.
     pub fn token_from_auth(auth: Option<&Value>) -> Result<&str, AuthError> {
         match auth.and_then(|a| a.get("token")) {
             Some(Value::String(t)) if !t.trim().is_empty() => Ok(t.trim()),
-            Some(Value::String(_)) | None | Some(Value::Null) => Err(AuthError::Missing),
-            Some(_) => Err(AuthError::Malformed("auth.token must be a string".into())),
+            _ => Err(AuthError::Missing),
         }
     }
 
@@ -692,8 +693,14 @@ mod tests {
                 Err(AuthError::Missing)
             );
         }
-        let err = JwtVerifier::token_from_auth(Some(&json!({"token": 42}))).unwrap_err();
-        assert_eq!(err.code(), ErrorCode::AuthInvalid);
+        for not_a_string in [
+            json!({"token": 42}),
+            json!({"token": {"jwt": "x"}}),
+            json!("abc"),
+        ] {
+            let err = JwtVerifier::token_from_auth(Some(&not_a_string)).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::AuthRequired, "{not_a_string}");
+        }
         assert_eq!(AuthError::Missing.code(), ErrorCode::AuthRequired);
         assert_eq!(AuthError::UnknownUser(9).code(), ErrorCode::UserNotFound);
     }

@@ -223,9 +223,12 @@ pub enum StartError {
     /// A bad setting.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The store could not be opened (database unreachable, bad URL, failed migration).
-    #[error("cannot open the store: {0}")]
-    Store(#[from] StoreError),
+    /// The database could not be opened (unreachable, bad URL, failed migration).
+    #[error("invalid setting HUDDLE_DATABASE_URL: cannot open the database: {0}")]
+    Database(StoreError),
+    /// The in-memory store could not be prepared (demo data or fixture).
+    #[error("cannot prepare the in-memory store: {0}")]
+    Store(StoreError),
     /// The chat could not be registered.
     #[error("cannot install the chat: {0}")]
     Install(#[from] InstallError),
@@ -283,7 +286,12 @@ pub async fn start(
             config.clock_offset.num_seconds()
         ));
     }
-    let store = open_store(&config.store, clock.clone(), config.fixture.as_ref()).await?;
+    let store = open_store(&config.store, clock.clone(), config.fixture.as_ref())
+        .await
+        .map_err(|e| match config.store {
+            StoreChoice::MariaDb { .. } => StartError::Database(e),
+            StoreChoice::Memory(_) => StartError::Store(e),
+        })?;
     let chat = Chat::install(io, store.clone(), clock.clone(), config.chat.clone())?;
     let quick_start = match config.store {
         StoreChoice::Memory(_) => {

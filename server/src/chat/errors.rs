@@ -14,7 +14,7 @@
 //!
 //! | code | when |
 //! | --- | --- |
-//! | `AUTH_REQUIRED` | the handshake carries no `auth.token` (or it is not a non-empty string) |
+//! | `AUTH_REQUIRED` | the handshake carries no usable token: `auth.token` absent, null, empty or not a string (and no `Authorization: Bearer` header) |
 //! | `AUTH_INVALID` | the token is malformed, its signature is wrong, its algorithm is not the configured one (`alg: none` included), `exp` is missing or `sub` is not a positive user id |
 //! | `AUTH_EXPIRED` | the token's `exp` lies in the past |
 //! | `USER_NOT_FOUND` | the token is valid but its user does not exist in storage |
