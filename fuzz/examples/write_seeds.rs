@@ -44,7 +44,9 @@ fn main() -> std::io::Result<()> {
 type Seeds = Vec<(&'static str, Vec<u8>)>;
 
 fn text(list: &[(&'static str, &str)]) -> Seeds {
-    list.iter().map(|(n, s)| (*n, s.as_bytes().to_vec())).collect()
+    list.iter()
+        .map(|(n, s)| (*n, s.as_bytes().to_vec()))
+        .collect()
 }
 
 const HANDSHAKE: &str = r#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
@@ -80,9 +82,18 @@ fn engine_packet() -> Seeds {
         ("unicode-message", "4h\u{e9}llo \u{1f600}"),
         ("open-empty-object", "0{}"),
         ("open-not-json", "0sid"),
-        ("open-unknown-field", r#"0{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":3,"x":4}"#),
-        ("open-escaped-sid", r#"0{"sid":"a\u001eb\"","upgrades":["polling"],"pingInterval":0,"pingTimeout":18446744073709551615,"maxPayload":1}"#),
-        ("open-whitespace", "0 { \"sid\" : \"a\" , \"upgrades\" : [ ] , \"pingInterval\" : 1 , \"pingTimeout\" : 2 , \"maxPayload\" : 3 }"),
+        (
+            "open-unknown-field",
+            r#"0{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":3,"x":4}"#,
+        ),
+        (
+            "open-escaped-sid",
+            r#"0{"sid":"a\u001eb\"","upgrades":["polling"],"pingInterval":0,"pingTimeout":18446744073709551615,"maxPayload":1}"#,
+        ),
+        (
+            "open-whitespace",
+            "0 { \"sid\" : \"a\" , \"upgrades\" : [ ] , \"pingInterval\" : 1 , \"pingTimeout\" : 2 , \"maxPayload\" : 3 }",
+        ),
         ("base64-empty", "b"),
         ("base64-unpadded", "bAQIDBA"),
         ("base64-one-pad", "bAQI="),
@@ -136,48 +147,87 @@ fn socketio_packet() -> Seeds {
     text(&[
         // "Packet encoding" and "Exchange protocol" of the Socket.IO v5 document.
         ("connect", "0"),
-        ("connect-admin-sid", r#"0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#),
+        (
+            "connect-admin-sid",
+            r#"0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}"#,
+        ),
         ("connect-error", r#"4{"message":"Not authorized"}"#),
         ("connect-admin-auth", r#"0/admin,{"token":"123"}"#),
         ("connect-sid", r#"0{"sid":"wZX3oN0bSVIhsaknAAAI"}"#),
         ("event", r#"2["foo"]"#),
         ("event-admin", r#"2/admin,["bar"]"#),
-        ("binary-event", r#"51-["baz",{"_placeholder":true,"num":0}]"#),
-        ("binary-event-admin", r#"52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
+        (
+            "binary-event",
+            r#"51-["baz",{"_placeholder":true,"num":0}]"#,
+        ),
+        (
+            "binary-event-admin",
+            r#"52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
         ("event-ack-id", r#"212["foo"]"#),
         ("ack", "312[]"),
         ("event-admin-ack-id", r#"2/admin,13["foo"]"#),
         ("ack-admin", r#"3/admin,13["bar"]"#),
-        ("binary-event-ack-id", r#"51-14["foo",{"_placeholder":true,"num":0}]"#),
-        ("binary-ack", r#"61-15["bar",{"_placeholder":true,"num":0}]"#),
+        (
+            "binary-event-ack-id",
+            r#"51-14["foo",{"_placeholder":true,"num":0}]"#,
+        ),
+        (
+            "binary-ack",
+            r#"61-15["bar",{"_placeholder":true,"num":0}]"#,
+        ),
         ("disconnect", "1"),
         ("disconnect-admin", "1/admin,"),
         ("sample-hey-jude", r#"2["hey","Jude"]"#),
         ("sample-connect-admin", "0/admin,"),
-        ("sample-connect-admin-sid", r#"0/admin,{"sid":"-G5j-67EZFp-q59rADQM"}"#),
+        (
+            "sample-connect-admin-sid",
+            r#"0/admin,{"sid":"-G5j-67EZFp-q59rADQM"}"#,
+        ),
         ("sample-tellme", r#"2/admin,1["tellme"]"#),
-        ("sample-binary-ack", r#"61-/admin,1[{"_placeholder":true,"num":0}]"#),
+        (
+            "sample-binary-ack",
+            r#"61-/admin,1[{"_placeholder":true,"num":0}]"#,
+        ),
         // The v5 test suite.
         ("suite-connect-custom", "0/custom,"),
-        ("suite-connect-error-random", r#"4/random,{"message":"Invalid namespace"}"#),
+        (
+            "suite-connect-error-random",
+            r#"4/random,{"message":"Invalid namespace"}"#,
+        ),
         ("suite-auth-empty", r#"2["auth",{}]"#),
         ("suite-message", r#"2["message",1,"2",{"3":[true]}]"#),
-        ("suite-binary-message", r#"52-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
-        ("suite-message-with-ack", r#"2456["message-with-ack",1,"2",{"3":[false]}]"#),
+        (
+            "suite-binary-message",
+            r#"52-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
+        (
+            "suite-message-with-ack",
+            r#"2456["message-with-ack",1,"2",{"3":[false]}]"#,
+        ),
         ("suite-ack", r#"3456[1,"2",{"3":[false]}]"#),
-        ("suite-binary-ack", r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#),
+        (
+            "suite-binary-ack",
+            r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
         ("suite-nsp-no-comma", "0/random"),
         ("suite-disconnect-no-comma", "1/custom"),
         ("suite-invalid-type", "abc"),
         ("suite-event-object", "2{}"),
-        ("suite-invalid-ack-id", r#"2abc["message-with-ack",1,"2",{"3":[false]}]"#),
+        (
+            "suite-invalid-ack-id",
+            r#"2abc["message-with-ack",1,"2",{"3":[false]}]"#,
+        ),
         // Edge cases: every header rule and limit.
         ("empty", ""),
         ("type-7", "7[]"),
         ("binary-no-count", r#"5["a"]"#),
         ("binary-count-no-dash", r#"51["a"]"#),
         ("binary-count-huge", r#"599999999999999999999999-["a"]"#),
-        ("binary-count-leading-zeros", r#"5001-["a",{"_placeholder":true,"num":0}]"#),
+        (
+            "binary-count-leading-zeros",
+            r#"5001-["a",{"_placeholder":true,"num":0}]"#,
+        ),
         ("binary-count-zero", r#"50-["a"]"#),
         ("nsp-explicit-default", r#"2/,["a"]"#),
         ("nsp-long", r#"2/aaaaaaaaaaaaaaaaaaaaaaaa,["a"]"#),
@@ -198,13 +248,25 @@ fn socketio_packet() -> Seeds {
         ("event-whitespace", "2 [ \"a\" , 1 ]"),
         ("event-escaped-name", r#"2["a\u0062c\n\"",1]"#),
         ("event-lone-surrogate", r#"2["\ud800",1]"#),
-        ("event-long-name", r#"2["abcdefghijklmnopqrstuvwxyz0123456789",1]"#),
-        ("event-escaped-long-name", r#"2["\u0061\u0061\u0061\u0061\u0061\u0061\u0061\u0061\u0061\u0061",1]"#),
+        (
+            "event-long-name",
+            r#"2["abcdefghijklmnopqrstuvwxyz0123456789",1]"#,
+        ),
+        (
+            "event-escaped-long-name",
+            r#"2["\u0061\u0061\u0061\u0061\u0061\u0061\u0061\u0061\u0061\u0061",1]"#,
+        ),
         ("event-unterminated-name", r#"2["abc"#),
         ("event-deep", r#"2["a",[[[[[[[[{"b":[]}]]]]]]]]]"#),
         ("event-trailing", r#"2["a"] x"#),
-        ("event-floats", r#"2["n",1.5,-0,1e3,-12345678901234567890,18446744073709551615,1e400]"#),
-        ("event-duplicate-keys", r#"2["k",{"a":1,"a":2,"b":{"a":3}}]"#),
+        (
+            "event-floats",
+            r#"2["n",1.5,-0,1e3,-12345678901234567890,18446744073709551615,1e400]"#,
+        ),
+        (
+            "event-duplicate-keys",
+            r#"2["k",{"a":1,"a":2,"b":{"a":3}}]"#,
+        ),
         ("ack-null-first", "31[null,2]"),
     ])
 }

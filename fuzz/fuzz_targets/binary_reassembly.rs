@@ -59,7 +59,11 @@ fuzz_target!(|data: &[u8]| {
             }
             Step::Built(built) => run.built(&built),
         }
-        assert_eq!(run.r.pending(), run.expected_pending(), "pending() disagrees with the model");
+        assert_eq!(
+            run.r.pending(),
+            run.expected_pending(),
+            "pending() disagrees with the model"
+        );
     }
 });
 
@@ -101,9 +105,7 @@ impl Verdict {
     fn allows(&self, e: &Error, limits: &Limits) -> bool {
         match self {
             Verdict::Valid(_) => false,
-            Verdict::Invalid { too_deep: true, .. }
-                if matches!(e, Error::NestingTooDeep { max } if *max == limits.max_depth) =>
-            {
+            Verdict::Invalid { too_deep: true, .. } if matches!(e, Error::NestingTooDeep { max } if *max == limits.max_depth) => {
                 true
             }
             Verdict::Invalid { first, .. } => match (first, e) {
@@ -185,7 +187,11 @@ impl Run {
             return None;
         }
         if !p.kind.is_binary() {
-            assert_eq!(result.unwrap(), Some(Assembled::Packet(p)), "plain packet passes through");
+            assert_eq!(
+                result.unwrap(),
+                Some(Assembled::Packet(p)),
+                "plain packet passes through"
+            );
             return None;
         }
         if p.attachments > self.limits.max_attachments {
@@ -197,7 +203,10 @@ impl Run {
             return None;
         }
         let Some(data) = &p.data else {
-            assert!(matches!(result, Err(Error::MissingPayload { .. })), "{result:?}");
+            assert!(
+                matches!(result, Err(Error::MissingPayload { .. })),
+                "{result:?}"
+            );
             return None;
         };
         let verdict = Verdict::of(&p, data, &self.limits);
@@ -209,7 +218,10 @@ impl Run {
         };
         match result {
             Ok(None) => {
-                assert!(p.attachments > 0, "a header announcing 0 attachments must complete");
+                assert!(
+                    p.attachments > 0,
+                    "a header announcing 0 attachments must complete"
+                );
                 self.pending = Some(pending);
                 None
             }
@@ -220,7 +232,10 @@ impl Run {
             }
             Ok(Some(Assembled::Packet(other))) => panic!("binary header passed through: {other:?}"),
             Err(e) => {
-                assert!(verdict.allows(&e, &self.limits), "header {p:?}: {verdict:?}, got {e:?}");
+                assert!(
+                    verdict.allows(&e, &self.limits),
+                    "header {p:?}: {verdict:?}, got {e:?}"
+                );
                 None
             }
         }
@@ -271,14 +286,29 @@ impl Run {
         let value = built.value();
         let split = socketio::split(built.kind(), Str::from(nsp.clone()), built.id(), &value);
         if nsp.contains(',') {
-            assert!(matches!(split, Err(Error::InvalidNamespace { .. })), "{split:?}");
+            assert!(
+                matches!(split, Err(Error::InvalidNamespace { .. })),
+                "{split:?}"
+            );
             return;
         }
         let (packet, parts) = split.unwrap_or_else(|e| panic!("split refused {value:?}: {e}"));
-        assert_eq!(parts, json::binaries(&value), "attachments in order of appearance");
+        assert_eq!(
+            parts,
+            json::binaries(&value),
+            "attachments in order of appearance"
+        );
         assert_eq!(packet.attachments, parts.len());
-        let plain = if built.ack { PacketType::Ack } else { PacketType::Event };
-        let expected_kind = if parts.is_empty() { plain } else { built.kind() };
+        let plain = if built.ack {
+            PacketType::Ack
+        } else {
+            PacketType::Event
+        };
+        let expected_kind = if parts.is_empty() {
+            plain
+        } else {
+            built.kind()
+        };
         assert_eq!(packet.kind, expected_kind);
         assert_eq!((packet.nsp.as_str(), packet.id), (nsp.as_str(), built.id()));
         if !json::has_placeholder_key(&value) {
@@ -330,9 +360,13 @@ impl Run {
         }
         if let Some(bp) = done
             && !json::has_placeholder_key(&value)
-            && json::value_depth(&value) <= self.limits.max_depth
+            && json::wire_depth(&value) <= self.limits.max_depth
         {
-            assert_eq!(bp.value().unwrap(), value, "split + reassembly changed the value");
+            assert_eq!(
+                bp.value().unwrap(),
+                value,
+                "split + reassembly changed the value"
+            );
         }
     }
 }
@@ -350,7 +384,10 @@ impl Outcome {
                 Some(bp)
             }
             (Outcome::Unexpected, Err(Error::UnexpectedAttachment)) => None,
-            (Outcome::TooLarge { size, max }, Err(Error::AttachmentsTooLarge { size: s, max: m })) => {
+            (
+                Outcome::TooLarge { size, max },
+                Err(Error::AttachmentsTooLarge { size: s, max: m }),
+            ) => {
                 assert_eq!((size, max), (s, m));
                 None
             }
@@ -368,11 +405,21 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
         "header fields changed"
     );
     assert_eq!(Some(&bp.data), header.data.as_ref(), "payload changed");
-    assert_eq!(bp.attachments.len(), header.attachments, "announced count not honoured");
+    assert_eq!(
+        bp.attachments.len(),
+        header.attachments,
+        "announced count not honoured"
+    );
     assert!(bp.attachments.len() <= limits.max_attachments);
     let total: usize = bp.attachments.iter().map(Bytes::len).sum();
-    assert!(total <= limits.max_attachments_size, "attachment size limit exceeded");
-    assert_eq!(bp.attachments, p.received, "attachments are the frames fed, in order");
+    assert!(
+        total <= limits.max_attachments_size,
+        "attachment size limit exceeded"
+    );
+    assert_eq!(
+        bp.attachments, p.received,
+        "attachments are the frames fed, in order"
+    );
     for (a, f) in bp.attachments.iter().zip(&p.received) {
         if !a.is_empty() {
             assert_eq!(a.as_ptr(), f.as_ptr(), "attachment copied");
@@ -391,21 +438,35 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
         invalid => {
             // Not refused at the header: refused now, on read, for the same rule.
             let e = bp.check().expect_err("invalid payload passed check()");
-            assert!(invalid.allows(&e, limits), "{bp:?}: {invalid:?}, check() said {e:?}");
+            assert!(
+                invalid.allows(&e, limits),
+                "{bp:?}: {invalid:?}, check() said {e:?}"
+            );
             let e = bp.value().expect_err("invalid payload read");
-            assert!(invalid.allows(&e, limits), "{bp:?}: {invalid:?}, value() said {e:?}");
+            assert!(
+                invalid.allows(&e, limits),
+                "{bp:?}: {invalid:?}, value() said {e:?}"
+            );
             assert!(bp.values().is_err());
             assert!(bp.args::<Vec<Value>>().is_err());
             return;
         }
     };
-    bp.check().unwrap_or_else(|e| panic!("valid payload refused by check(): {e}"));
+    bp.check()
+        .unwrap_or_else(|e| panic!("valid payload refused by check(): {e}"));
     let value = bp
         .value()
         .unwrap_or_else(|e| panic!("valid payload refused by value(): {e}"));
-    assert!(!json::has_placeholder_object(&value), "unresolved placeholder in {value:?}");
+    assert!(
+        !json::has_placeholder_object(&value),
+        "unresolved placeholder in {value:?}"
+    );
     let expected: Vec<Bytes> = order.iter().map(|&n| p.received[n].clone()).collect();
-    assert_eq!(json::binaries(&value), expected, "binary parts are not where their placeholders were");
+    assert_eq!(
+        json::binaries(&value),
+        expected,
+        "binary parts are not where their placeholders were"
+    );
 
     let Value::Array(items) = &value else {
         panic!("binary packet payload is not an array: {value:?}");

@@ -89,7 +89,9 @@ fn check_packet(input: &Bytes, p: &Packet, limits: &Limits) {
             let spelled = standard_base64().encode(b);
             assert_eq!(
                 spelled.trim_end_matches('='),
-                std::str::from_utf8(&input[1..]).unwrap().trim_end_matches('='),
+                std::str::from_utf8(&input[1..])
+                    .unwrap()
+                    .trim_end_matches('='),
                 "base64 decoded to other bytes than it spells"
             );
             canonical = false;
@@ -130,7 +132,10 @@ fn check_packet(input: &Bytes, p: &Packet, limits: &Limits) {
     }
     let mut body = BytesMut::new();
     encode_payload(&[p.to_frame()], &mut body);
-    assert_eq!(body, out, "a one-frame polling body is the packet's text form");
+    assert_eq!(
+        body, out,
+        "a one-frame polling body is the packet's text form"
+    );
 }
 
 fn check_error(input: &Bytes, e: &Error, limits: &Limits) {

@@ -46,7 +46,9 @@ fn check_iterator(body: &Bytes, limits: &Limits, collected: &Result<Vec<Packet>,
     let mut iter = match PayloadDecoder::new(body.clone(), limits) {
         Ok(iter) => iter,
         Err(e) => {
-            let c = collected.as_ref().expect_err("decode_payload accepted what new refused");
+            let c = collected
+                .as_ref()
+                .expect_err("decode_payload accepted what new refused");
             assert!(errors::same_variant(&e, c));
             match e {
                 Error::PayloadTooLarge { size, max } => {
@@ -79,7 +81,11 @@ fn check_iterator(body: &Bytes, limits: &Limits, collected: &Result<Vec<Packet>,
             assert_eq!(&items, packets);
         }
         Err(c) => {
-            let e = items.last().unwrap().as_ref().expect_err("iterator ended with an error");
+            let e = items
+                .last()
+                .unwrap()
+                .as_ref()
+                .expect_err("iterator ended with an error");
             assert!(errors::same_variant(e, c));
             assert_eq!(e.to_string(), c.to_string());
         }
@@ -108,8 +114,13 @@ fn check_against_records(body: &Bytes, limits: &Limits, collected: &Result<Vec<P
         match decode_text(text, &unbounded) {
             Ok(p) => expected.push(p),
             Err(e) => {
-                let c = collected.as_ref().expect_err("a bad record was accepted in a body");
-                assert!(errors::same_variant(&e, c), "record {index}: {e:?} vs {c:?}");
+                let c = collected
+                    .as_ref()
+                    .expect_err("a bad record was accepted in a body");
+                assert!(
+                    errors::same_variant(&e, c),
+                    "record {index}: {e:?} vs {c:?}"
+                );
                 match c {
                     Error::EmptyPacket { record } | Error::InvalidBase64 { record } => {
                         assert_eq!(*record, index)
@@ -148,7 +159,11 @@ fn check_packets(body: &Bytes, limits: &Limits, packets: &[Packet]) {
     let frames: Vec<Frame> = packets.iter().map(Packet::to_frame).collect();
     let mut out = BytesMut::new();
     encode_payload(&frames, &mut out);
-    assert_eq!(out.len(), engine::payload_len(&frames), "payload_len is exact");
+    assert_eq!(
+        out.len(),
+        engine::payload_len(&frames),
+        "payload_len is exact"
+    );
     if canonical {
         assert_eq!(&out[..], &body[..], "re-encoding differs from the body");
     }

@@ -68,13 +68,19 @@ fn first_non_ws(bytes: &[u8]) -> Option<(usize, u8)> {
 fn check_header(input: &Bytes, p: &Packet, limits: &Limits) {
     assert!(input.len() <= limits.max_payload);
     assert_eq!(p.kind.as_ascii(), input[0]);
-    assert!(p.attachments <= limits.max_attachments, "attachment limit exceeded");
+    assert!(
+        p.attachments <= limits.max_attachments,
+        "attachment limit exceeded"
+    );
     if !p.kind.is_binary() {
         assert_eq!(p.attachments, 0);
     }
     assert!(p.nsp.starts_with('/'), "namespace {:?}", p.nsp);
     assert!(!p.nsp.contains(','));
-    assert!(p.nsp.len() <= limits.max_namespace_len, "namespace limit exceeded");
+    assert!(
+        p.nsp.len() <= limits.max_namespace_len,
+        "namespace limit exceeded"
+    );
     if p.nsp != "/" {
         slices::assert_slice_of(input, p.nsp.as_bytes(), "namespace");
     }
@@ -89,11 +95,17 @@ fn check_header(input: &Bytes, p: &Packet, limits: &Limits) {
         PacketType::Event | PacketType::BinaryEvent => {}
     }
     match &p.data {
-        None => assert!(matches!(p.kind, PacketType::Connect | PacketType::Disconnect)),
+        None => assert!(matches!(
+            p.kind,
+            PacketType::Connect | PacketType::Disconnect
+        )),
         Some(d) => {
             assert!(!d.is_empty());
             slices::assert_slice_of(input, d.as_bytes(), "payload");
-            assert!(input.ends_with(d.as_bytes()), "payload is the tail of the input");
+            assert!(
+                input.ends_with(d.as_bytes()),
+                "payload is the tail of the input"
+            );
             let (at, first) = first_non_ws(d.as_bytes()).expect("payload is not only blanks");
             match p.kind {
                 PacketType::Disconnect => panic!("DISCONNECT with a payload"),
@@ -115,7 +127,10 @@ fn check_reencoding(input: &Bytes, p: &Packet, limits: &Limits) {
     p.encode(&mut out)
         .unwrap_or_else(|e| panic!("a decoded packet does not encode: {e}"));
     assert_eq!(out.len(), p.encoded_len(), "encoded_len is exact");
-    assert!(out.len() <= input.len() + 1, "re-encoding grew by more than a comma");
+    assert!(
+        out.len() <= input.len() + 1,
+        "re-encoding grew by more than a comma"
+    );
     if let Some(d) = &p.data {
         assert!(out.ends_with(d.as_bytes()), "payload written as received");
     }
@@ -136,7 +151,9 @@ fn check_passthrough(p: &Packet, limits: &Limits) {
         return; // the binary_reassembly target's business
     }
     let mut r = Reassembler::new(*limits);
-    let out = r.feed_packet(p.clone()).expect("a plain packet passes through");
+    let out = r
+        .feed_packet(p.clone())
+        .expect("a plain packet passes through");
     assert_eq!(out, Some(Assembled::Packet(p.clone())));
     assert_eq!(r.pending(), 0);
 }
@@ -147,7 +164,10 @@ fn check_event_name(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
     let data = p.data.as_ref().expect("events carry a payload");
     let name = p.event_name(limits);
     if let Ok(n) = &name {
-        assert!(n.len() <= limits.max_event_name_len, "event name limit exceeded");
+        assert!(
+            n.len() <= limits.max_event_name_len,
+            "event name limit exceeded"
+        );
     }
     // With the whole payload valid JSON, the lazy read must agree with it.
     let Some(Ok(serde_json::Value::Array(items))) = parsed else {
@@ -162,7 +182,11 @@ fn check_event_name(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
         panic!("decode accepted an event whose first element is not a string: {data:?}");
     };
     match name {
-        Ok(n) => assert_eq!(n.as_str(), reference, "event name differs from the JSON parse"),
+        Ok(n) => assert_eq!(
+            n.as_str(),
+            reference,
+            "event name differs from the JSON parse"
+        ),
         Err(Error::EventNameTooLong { max }) => {
             assert_eq!(max, limits.max_event_name_len);
             assert!(reference.len() > max, "a name within the limit was refused");
@@ -176,8 +200,14 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
     let first = p.first_arg::<Option<Value>>(limits);
     let payload = p.payload::<serde_json::Value>(limits);
     let Some(parsed) = parsed else {
-        assert!(matches!(args, Err(Error::MissingPayload { .. })), "{args:?}");
-        assert!(matches!(first, Err(Error::MissingPayload { .. })), "{first:?}");
+        assert!(
+            matches!(args, Err(Error::MissingPayload { .. })),
+            "{args:?}"
+        );
+        assert!(
+            matches!(first, Err(Error::MissingPayload { .. })),
+            "{first:?}"
+        );
         assert!(matches!(payload, Ok(None)), "{payload:?}");
         return;
     };
@@ -192,7 +222,10 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
         // Invalid JSON (or nested beyond the parser's own limit): refused, typed.
         assert!(args.is_err(), "args accepted invalid JSON: {args:?}");
         assert!(first.is_err(), "first_arg accepted invalid JSON: {first:?}");
-        assert!(payload.is_err(), "payload accepted invalid JSON: {payload:?}");
+        assert!(
+            payload.is_err(),
+            "payload accepted invalid JSON: {payload:?}"
+        );
         return;
     };
     if json::depth(reference) > limits.max_depth {
@@ -212,7 +245,10 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
     assert_eq!(payload.as_ref(), Some(reference));
     let serde_json::Value::Array(items) = reference else {
         assert!(args.is_err(), "args of a non-array payload: {args:?}");
-        assert!(first.is_err(), "first_arg of a non-array payload: {first:?}");
+        assert!(
+            first.is_err(),
+            "first_arg of a non-array payload: {first:?}"
+        );
         return;
     };
     let skip = usize::from(p.kind.is_event());

@@ -26,7 +26,13 @@ pub fn depth(v: &serde_json::Value) -> usize {
 pub fn value_depth(v: &Value) -> usize {
     match v {
         Value::Array(items) => 1 + items.iter().map(value_depth).max().unwrap_or(0),
-        Value::Object(fields) => 1 + fields.iter().map(|(_, v)| value_depth(v)).max().unwrap_or(0),
+        Value::Object(fields) => {
+            1 + fields
+                .iter()
+                .map(|(_, v)| value_depth(v))
+                .max()
+                .unwrap_or(0)
+        }
         _ => 0,
     }
 }
@@ -36,6 +42,17 @@ pub fn value_depth(v: &Value) -> usize {
 /// number beyond `f64` passes here while a `serde_json::Value` refuses it.
 pub fn is_valid_syntax(json: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(json).is_ok()
+}
+
+/// Nesting depth of `v` once written to the wire, where each binary part
+/// becomes a placeholder object (one level).
+pub fn wire_depth(v: &Value) -> usize {
+    match v {
+        Value::Binary(_) => 1,
+        Value::Array(items) => 1 + items.iter().map(wire_depth).max().unwrap_or(0),
+        Value::Object(fields) => 1 + fields.iter().map(|(_, v)| wire_depth(v)).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// The verdict the placeholder check must reach, as the reference walk found it.
@@ -186,7 +203,10 @@ mod tests {
     fn reference_walk_reaches_the_documented_verdicts() {
         let ph = |s: &str, n| placeholders(&parse(s), n, 32);
         assert_eq!(
-            ph(r#"["a",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]"#, 2),
+            ph(
+                r#"["a",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]"#,
+                2
+            ),
             Placeholders::Valid(vec![1, 0])
         );
         assert_eq!(
@@ -194,14 +214,26 @@ mod tests {
             Placeholders::OutOfRange { num: 2, count: 2 }
         );
         assert_eq!(
-            ph(r#"[{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]"#, 1),
+            ph(
+                r#"[{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]"#,
+                1
+            ),
             Placeholders::Duplicate { num: 0 }
         );
-        assert_eq!(ph(r#"[{"_placeholder":true,"num":0}]"#, 2), Placeholders::Missing { num: 1 });
-        assert_eq!(ph(r#"[{"_placeholder":true,"num":-1}]"#, 1), Placeholders::Invalid);
+        assert_eq!(
+            ph(r#"[{"_placeholder":true,"num":0}]"#, 2),
+            Placeholders::Missing { num: 1 }
+        );
+        assert_eq!(
+            ph(r#"[{"_placeholder":true,"num":-1}]"#, 1),
+            Placeholders::Invalid
+        );
         assert_eq!(ph(r#"[{"_placeholder":true}]"#, 1), Placeholders::Invalid);
         assert_eq!(
-            ph(r#"[{"_placeholder":true,"num":0,"x":{"_placeholder":true,"num":1}}]"#, 2),
+            ph(
+                r#"[{"_placeholder":true,"num":0,"x":{"_placeholder":true,"num":1}}]"#,
+                2
+            ),
             Placeholders::Invalid
         );
         // Depth is checked where a container opens, before later placeholders.
@@ -226,5 +258,8 @@ mod tests {
         assert_eq!(depth(&serde_json::json!([])), 1);
         assert_eq!(depth(&serde_json::json!([[{"a": []}]])), 4);
         assert_eq!(value_depth(&parse(r#"{"a":[{}]}"#)), 3);
+        let with_binary = Value::Array(vec![Value::Binary(bytes::Bytes::from_static(b"x"))]);
+        assert_eq!(value_depth(&with_binary), 1);
+        assert_eq!(wire_depth(&with_binary), 2);
     }
 }

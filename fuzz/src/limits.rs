@@ -39,10 +39,7 @@ pub fn unbounded_payload(limits: &Limits) -> Limits {
 
 /// Panics unless the tight result is the default result, or a refusal of something
 /// the default limits refuse too or that exceeds a tight limit.
-pub fn check_monotonic<T: PartialEq + Debug>(
-    default: &Result<T, Error>,
-    tight: &Result<T, Error>,
-) {
+pub fn check_monotonic<T: PartialEq + Debug>(default: &Result<T, Error>, tight: &Result<T, Error>) {
     match (default, tight) {
         (Ok(d), Ok(t)) => assert_eq!(d, t, "tight limits changed a decoded value"),
         (Err(d), Ok(t)) => panic!("tight limits accepted {t:?} that default limits refuse: {d}"),

@@ -114,7 +114,9 @@ impl Arb {
             Arb::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Arb::Str(s) => Value::String(s.clone()),
             Arb::Bin(b) => Value::Binary(Bytes::copy_from_slice(b)),
-            Arb::Array(items) => Value::Array(items.iter().map(|i| i.to_value(depth + 1)).collect()),
+            Arb::Array(items) => {
+                Value::Array(items.iter().map(|i| i.to_value(depth + 1)).collect())
+            }
             Arb::Object(fields) => Value::Object(
                 fields
                     .iter()
@@ -312,7 +314,12 @@ mod tests {
 
     #[test]
     fn any_bytes_parse() {
-        for data in [&b""[..], b"\x00", b"\xff\xff\xff\xff\xff\xff\xff\xff", b"123456\x00\xff\xff"] {
+        for data in [
+            &b""[..],
+            b"\x00",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff",
+            b"123456\x00\xff\xff",
+        ] {
             let _ = parse(data);
         }
     }

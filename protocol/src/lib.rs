@@ -13,7 +13,7 @@
 //! | [`Error`] | one variant per rule broken, with offsets / limits |
 //! | [`engine`] | Engine.IO packets: [`engine::decode_text`], [`engine::decode_binary`], [`engine::PayloadDecoder`] / [`engine::decode_payload`] (polling bodies), [`engine::Packet::encode`], [`engine::Frame`], [`engine::encode_payload`], [`engine::Handshake`] |
 //! | [`socketio`] | Socket.IO packets: [`socketio::decode()`], [`socketio::Packet::encode`], one-pass [`socketio::encode_event`] / [`socketio::encode_ack`], connect / connect_error / disconnect encoders, lazy [`socketio::Packet::event_name`] / [`socketio::Packet::args`] / [`socketio::Packet::first_arg`] |
-//! | [`socketio::Value`] | JSON with binary parts; [`socketio::split`] into placeholders + attachments; [`socketio::Reassembler`] puts them back |
+//! | [`socketio::Value`] | JSON with binary parts; [`socketio::split`] / [`socketio::encode_event_values`] write placeholders + attachments; [`socketio::Reassembler`] collects the attachments into a [`socketio::BinaryPacket`], whose [`socketio::BinaryPacket::check`] / [`socketio::BinaryPacket::value`] validate the placeholders and put the parts back |
 //!
 //! # The data path
 //!
@@ -22,8 +22,14 @@
 //! [`socketio::Reassembler::feed_packet`]; a binary frame →
 //! [`socketio::Reassembler::feed_attachment`]. Over polling, a POST body →
 //! [`engine::PayloadDecoder`] → the same steps per packet. Every text field is a
-//! slice of the received buffer, and a socket.io payload is only parsed when a
-//! handler asks for its name or arguments.
+//! slice of the received buffer, and decoding is O(header): a socket.io payload
+//! is validated and parsed only when a handler asks for its name or arguments
+//! (or, for a binary packet, calls [`socketio::BinaryPacket::check`]), always
+//! under the [`Limits`] (nesting depth first, before any parser recurses).
+//!
+//! Decoders never panic and never allocate in proportion to a length or count
+//! the input merely claims; every refusal is a typed [`Error`] naming the rule
+//! and, where it helps, the offset.
 //!
 //! Outbound, encode once and fan out: write [`engine::write_message_prefix`]
 //! then [`socketio::encode_event`] into one `BytesMut`, freeze it, and queue the

@@ -106,6 +106,16 @@ impl Str {
         bytes::Buf::advance(&mut self.0, n);
     }
 
+    /// Splits off and returns the first `at` bytes, keeping the rest: one
+    /// reference-count increment, where clone-then-slice costs three.
+    ///
+    /// Crate-internal: `at` must be a char boundary (an ASCII separator position).
+    #[inline]
+    pub(crate) fn split_to(&mut self, at: usize) -> Str {
+        debug_assert!(self.as_str().is_char_boundary(at));
+        Str(self.0.split_to(at))
+    }
+
     /// Sub-string at ASCII-separator positions found by the codec.
     #[inline]
     pub(crate) fn slice_ascii(&self, start: usize, end: usize) -> Str {

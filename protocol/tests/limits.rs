@@ -312,6 +312,17 @@ fn max_ack_id() {
         decode(Str::from(r#"3123456789012345678901234567890[]"#), &d),
         Err(Error::AckIdOutOfRange { offset: 1, .. })
     ));
+    // With no practical limit, u64 itself is the bound: overflow is refused,
+    // never wrapped or saturated.
+    let any = Limits {
+        max_ack_id: u64::MAX,
+        ..Limits::default()
+    };
+    assert_eq!(decode(Str::from("318446744073709551615[]"), &any).unwrap().id, Some(u64::MAX));
+    assert!(matches!(
+        decode(Str::from("318446744073709551616[]"), &any),
+        Err(Error::AckIdOutOfRange { offset: 1, max: u64::MAX })
+    ));
 }
 
 #[test]

@@ -419,3 +419,26 @@ async fn who_may_change_a_message() {
         .await;
     assert_eq!(error_code(&ack), "CONTENT_EMPTY");
 }
+
+#[tokio::test]
+async fn the_edit_window_is_configurable() {
+    let mut s = settings();
+    s.edit_window = chrono::Duration::seconds(60);
+    let server = start_with(s).await;
+    let mut alan = server.client(3).await;
+    alan.join("project", 1).await;
+    let id = alan.send("project", 1, "short-lived").await["message"]["id"].clone();
+    server.clock.advance(chrono::Duration::seconds(60));
+    let ok = alan
+        .request(
+            "message:edit",
+            json!({"messageId": id, "content": "still ok"}),
+        )
+        .await;
+    assert_eq!(ok["ok"], true);
+    server.clock.advance(chrono::Duration::seconds(1));
+    let late = alan
+        .request("message:delete", json!({"messageId": id}))
+        .await;
+    assert_eq!(error_code(&late), "EDIT_WINDOW_EXPIRED");
+}

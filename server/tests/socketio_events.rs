@@ -248,31 +248,80 @@ async fn server_emits_binary_from_typed_arguments() {
     ws.expect_binary(&[9, 8, 7]).await;
 }
 
+/// One frame a test client sends.
+#[derive(Debug)]
+enum Out {
+    T(&'static str),
+    B(&'static [u8]),
+}
+
 /// Packets the reference server refuses with a parse error: each closes the session.
+/// (Binary payloads are checked, as by the reference parser, once their announced
+/// attachments have all arrived.)
 #[tokio::test]
 async fn malformed_packets_close_the_session() {
+    use Out::{B, T};
     let server = conformance().await;
-    let cases: &[&[&str]] = &[
-        &["4abc"],                                             // unknown packet type
-        &["42{}"],                                             // payload not an array
-        &[r#"42abc["message-with-ack",1,"2",{"3":[false]}]"#], // invalid ack id
-        &[r#"42["message",{]"#],                               // invalid JSON
-        &[r#"42["message",1"#],                                // truncated JSON
-        &[r#"42["connect"]"#],                                 // reserved event name
-        &[r#"42[1,2]"#],                                       // event name not a string
-        &["43[]"],                                             // ACK without an id
-        &["41{}"],                                             // DISCONNECT with a payload
-        &[r#"452-["message",{"_placeholder":true,"num":0}]"#], // 2 announced, 1 placeholder
-        &[r#"451-["message",{"_placeholder":true,"num":3}]"#], // placeholder out of range
-        &[
-            r#"451-["message",{"_placeholder":true,"num":0}]"#,
-            r#"42["message"]"#,
-        ], // text while binary pending
+    let cases: &[(&str, &[Out])] = &[
+        ("unknown packet type", &[T("4abc")]),
+        ("payload not an array", &[T("42{}")]),
+        (
+            "invalid ack id",
+            &[T(r#"42abc["message-with-ack",1,"2",{"3":[false]}]"#)],
+        ),
+        ("invalid JSON", &[T(r#"42["message",{]"#)]),
+        ("truncated JSON", &[T(r#"42["message",1"#)]),
+        ("reserved event name", &[T(r#"42["connect"]"#)]),
+        ("event name not a string", &[T(r#"42[1,2]"#)]),
+        ("ACK without an id", &[T("43[]")]),
+        ("DISCONNECT with a payload", &[T("41{}")]),
+        (
+            "2 attachments announced, 1 placeholder",
+            &[
+                T(r#"452-["message",{"_placeholder":true,"num":0}]"#),
+                B(&[1]),
+                B(&[2]),
+            ],
+        ),
+        (
+            "placeholder out of range",
+            &[
+                T(r#"451-["message",{"_placeholder":true,"num":3}]"#),
+                B(&[1]),
+            ],
+        ),
+        (
+            "duplicate placeholder",
+            &[
+                T(r#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]"#),
+                B(&[1]),
+                B(&[2]),
+            ],
+        ),
+        (
+            "invalid JSON in a binary packet",
+            &[
+                T(r#"451-["message",{"_placeholder":true,"num":0}"#),
+                B(&[1]),
+            ],
+        ),
+        (
+            "text while attachments are pending",
+            &[
+                T(r#"451-["message",{"_placeholder":true,"num":0}]"#),
+                T(r#"42["message"]"#),
+            ],
+        ),
     ];
-    for case in cases {
+    for (name, frames) in cases {
+        // Shown if the case fails.
+        eprintln!("malformed case: {name}");
         let mut ws = connected(&server).await;
-        for packet in *case {
-            ws.send(packet).await;
+        for frame in *frames {
+            match frame {
+                T(text) => ws.send(text).await,
+                B(data) => ws.send_binary(data).await,
+            }
         }
         ws.expect_closed().await;
     }

@@ -16,7 +16,9 @@
 //! | [`token`] | HS256 handshake tokens (`sub` = user id, `exp`) |
 //! | [`marker`] | the run tag, sender, sequence number and send time carried in each message's content |
 //! | [`session`] | the client side of the chat over Socket.IO, sans-IO: text packets in, text packets out |
-//! | [`pace`] | when a sender may send its next message (ack, echo, delivery window or fixed rate) |
+//! | [`pace`] | the pacing rules: ack, echo, delivery window or fixed rate |
+//! | [`sender`] | one sending client: when its next message is due, what it carries, what it waits for |
+//! | [`client`] | what every client does with what it receives (counts, latencies, acks), whatever its transport |
 //! | [`shared`] | state shared by all clients of a run: phase, clock, room sizes, delivery windows |
 //! | [`stats`] | per-client counters and latency histograms, merged at the end |
 //! | [`ws`] | the WebSocket driver of a Socket.IO client |
@@ -30,6 +32,7 @@
 //! Loopback only: the target address must be a loopback address. Every run is
 //! bounded by its durations and stops by itself.
 
+pub mod client;
 pub mod config;
 pub mod floor;
 pub mod marker;
@@ -38,6 +41,7 @@ pub mod polling;
 pub mod procfs;
 pub mod report;
 pub mod run;
+pub mod sender;
 pub mod session;
 pub mod shared;
 pub mod stats;

@@ -47,7 +47,7 @@ impl Iterator for PayloadDecoder {
     type Item = Result<Packet>;
 
     fn next(&mut self) -> Option<Result<Packet>> {
-        let rest = self.rest.take()?;
+        let mut rest = self.rest.take()?;
         if self.index >= self.max_packets {
             return Some(Err(Error::TooManyPackets {
                 max: self.max_packets,
@@ -57,10 +57,10 @@ impl Iterator for PayloadDecoder {
         self.index += 1;
         let record = match memchr::memchr(RECORD_SEPARATOR, rest.as_bytes()) {
             Some(at) => {
-                let mut tail = rest.clone();
-                tail.advance(at + 1);
-                self.rest = Some(tail);
-                rest.slice_ascii(0, at)
+                let record = rest.split_to(at);
+                rest.advance(1);
+                self.rest = Some(rest);
+                record
             }
             // The last record takes the body itself: no reference-count traffic.
             None => rest,
@@ -80,5 +80,15 @@ impl std::iter::FusedIterator for PayloadDecoder {}
 /// Fails on the first bad record; no packet of a bad body is returned, since the
 /// protocol closes the session on any malformed body.
 pub fn decode_payload(body: Bytes, limits: &Limits) -> Result<Vec<Packet>> {
-    PayloadDecoder::new(body, limits)?.collect()
+    let decoder = PayloadDecoder::new(body, limits)?;
+    // Sized once from the separators actually present (a fast SIMD count),
+    // capped by the packet limit.
+    let records = decoder.rest.as_ref().map_or(0, |b| {
+        memchr::memchr_iter(RECORD_SEPARATOR, b.as_bytes()).count() + 1
+    });
+    let mut packets = Vec::with_capacity(records.min(limits.max_packets_per_payload));
+    for packet in decoder {
+        packets.push(packet?);
+    }
+    Ok(packets)
 }

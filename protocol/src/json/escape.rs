@@ -47,8 +47,21 @@ fn word(bytes: &[u8], at: usize) -> u64 {
 #[inline]
 pub(crate) fn find_escape(bytes: &[u8], mut i: usize) -> Option<usize> {
     let len = bytes.len();
-    if len - i.min(len) < 8 {
-        // Short tail (keys, event names): a table lookup per byte.
+    let rem = len - i.min(len);
+    if rem < 8 {
+        if rem >= 4 {
+            // Short strings (keys, event names): two overlapping 4-byte reads
+            // cover them in one word. The low half's lowest flag is exact; if it
+            // has none, the high half starts on clean bytes, so its lowest flag is.
+            let lo = u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+            let hi = u32::from_le_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+            let m = needs_escape_mask(u64::from(lo) | u64::from(hi) << 32);
+            if m == 0 {
+                return None;
+            }
+            let k = (m.trailing_zeros() / 8) as usize;
+            return Some(if k < 4 { i + k } else { len - 4 + (k - 4) });
+        }
         return bytes[i.min(len)..]
             .iter()
             .position(|&b| NEEDS_ESCAPE[b as usize])
@@ -111,11 +124,33 @@ fn write_escape(out: &mut BytesMut, b: u8) {
 #[inline]
 pub(crate) fn write_str(out: &mut BytesMut, s: &str) {
     let bytes = s.as_bytes();
-    // The common case (nothing to escape) then needs exactly one reservation.
-    out.reserve(bytes.len() + 2);
-    out.put_u8(b'"');
-    write_str_contents(out, bytes);
-    out.put_u8(b'"');
+    match find_escape(bytes, 0) {
+        // The common case: one reservation, one copy between the quotes.
+        None => put_quoted(out, bytes),
+        Some(first) => {
+            out.reserve(bytes.len() + 2);
+            out.put_u8(b'"');
+            out.put_slice(&bytes[..first]);
+            write_escape(out, bytes[first]);
+            write_str_contents(out, &bytes[first + 1..]);
+            out.put_u8(b'"');
+        }
+    }
+}
+
+/// Appends `"` + `bytes` + `"` with a single capacity check.
+#[inline]
+fn put_quoted(out: &mut BytesMut, bytes: &[u8]) {
+    let n = bytes.len();
+    out.reserve(n + 2);
+    let spare = &mut out.spare_capacity_mut()[..n + 2];
+    spare[0].write(b'"');
+    for (dst, &src) in spare[1..=n].iter_mut().zip(bytes) {
+        dst.write(src);
+    }
+    spare[n + 1].write(b'"');
+    // SAFETY: the `n + 2` bytes after `len` were reserved and initialised above.
+    unsafe { out.set_len(out.len() + n + 2) };
 }
 
 /// Appends the escaped contents of a JSON string (no quotes).

@@ -27,15 +27,14 @@ fn optional_digits(input: &[u8]) -> NomResult<'_, &[u8]> {
     take_while(|b: u8| b.is_ascii_digit()).parse(input)
 }
 
-/// Parses decimal digits, saturating instead of overflowing: the caller compares
-/// the result with its limit, so a saturated value is simply "too large".
+/// Parses decimal digits; `None` when the number does not fit in a `u64`.
 #[inline]
-fn parse_u64_saturating(digits: &[u8]) -> u64 {
+fn parse_u64(digits: &[u8]) -> Option<u64> {
     let mut n: u64 = 0;
     for &d in digits {
-        n = n.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
     }
-    n
+    Some(n)
 }
 
 #[inline]
@@ -56,7 +55,7 @@ pub fn decode(mut text: Str, limits: &Limits) -> Result<Packet> {
     let Some(&first) = bytes.first() else {
         return Err(Error::EmptyPacket { record: 0 });
     };
-    let kind = PacketType::from_ascii(first).ok_or(Error::UnknownPacketType {
+    let kind = PacketType::from_ascii(first).ok_or_else(|| Error::UnknownPacketType {
         byte: first,
         offset: 0,
     })?;
@@ -69,8 +68,11 @@ pub fn decode(mut text: Str, limits: &Limits) -> Result<Packet> {
         let (after, count) = attachment_count(rest).map_err(|_| Error::InvalidAttachmentCount {
             offset: offset(rest),
         })?;
-        let count = usize::try_from(parse_u64_saturating(count)).unwrap_or(usize::MAX);
-        if count > limits.max_attachments {
+        // Beyond u64 is reported as usize::MAX: over any limit but usize::MAX.
+        let count = parse_u64(count)
+            .and_then(|c| usize::try_from(c).ok())
+            .unwrap_or(usize::MAX);
+        if count > limits.max_attachments || count == usize::MAX {
             return Err(Error::TooManyAttachments {
                 count,
                 max: limits.max_attachments,
@@ -116,14 +118,15 @@ pub fn decode(mut text: Str, limits: &Limits) -> Result<Packet> {
     let id = if id_digits.is_empty() {
         None
     } else {
-        let id = parse_u64_saturating(id_digits);
-        if id > limits.max_ack_id {
-            return Err(Error::AckIdOutOfRange {
-                offset: id_offset,
-                max: limits.max_ack_id,
-            });
+        match parse_u64(id_digits) {
+            Some(id) if id <= limits.max_ack_id => Some(id),
+            _ => {
+                return Err(Error::AckIdOutOfRange {
+                    offset: id_offset,
+                    max: limits.max_ack_id,
+                });
+            }
         }
-        Some(id)
     };
     rest = after;
     match (kind, id) {

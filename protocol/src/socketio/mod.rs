@@ -10,7 +10,8 @@
 //!   [`Packet::payload`], [`Spread`].
 //! - [`value`]: [`Value`], JSON with binary parts.
 //! - [`binary`]: [`split`], [`encode_event_values`], [`encode_ack_values`].
-//! - [`reassemble`]: [`Reassembler`], [`BinaryPacket`], [`Assembled`].
+//! - [`reassemble`]: [`Reassembler`], [`BinaryPacket`] (lazy: [`BinaryPacket::check`],
+//!   [`BinaryPacket::value`], [`BinaryPacket::args`]), [`Assembled`].
 pub mod binary;
 pub mod decode;
 pub mod encode;

@@ -219,15 +219,16 @@ impl Reassembler {
         }
         let data = packet
             .data
-            .ok_or(Error::MissingPayload { kind: packet.kind })?;
+            .ok_or_else(|| Error::MissingPayload { kind: packet.kind })?;
         let pending = Pending {
             kind: packet.kind,
             nsp: packet.nsp,
             id: packet.id,
             data,
             expected,
-            // Bounded by the limit checked above.
-            received: Vec::with_capacity(expected),
+            // Bounded by the limit checked above, and by a small constant in case
+            // the limit was configured very high.
+            received: Vec::with_capacity(expected.min(64)),
             size: 0,
             max_depth: self.limits.max_depth,
         };

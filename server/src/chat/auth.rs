@@ -8,6 +8,7 @@
 //! - `exp` is required and checked against the chat's injectable clock (with a configurable
 //!   leeway, zero by default); `sub` is the user id, as a string (what JWT prescribes) or as
 //!   a number, and must be a positive integer.
+//! - `nbf`, when present, must not be in the future (same clock and leeway);
 //! - `aud`/`iss` are checked when configured; a token carrying an `aud` when none is
 //!   configured is refused (RFC 7519 §4.1.3).
 //!
@@ -50,7 +51,7 @@ pub enum AuthError {
     /// `sub` is missing or not a positive integer user id.
     #[error("token sub must be a positive user id: {0}")]
     BadSubject(String),
-    /// `aud` or `iss` does not match the configuration.
+    /// `aud` or `iss` does not match the configuration, or `nbf` is still ahead.
     #[error("token {0} claim is not accepted")]
     ClaimRejected(&'static str),
     /// `exp` is in the past.
@@ -140,6 +141,8 @@ struct ReadClaims {
     sub: Option<Value>,
     #[serde(default)]
     exp: Option<Value>,
+    #[serde(default)]
+    nbf: Option<Value>,
 }
 
 /// The claims we write.
@@ -231,6 +234,15 @@ impl JwtVerifier {
         // RFC 7519 §4.1.4: not accepted "on or after" the expiration time.
         if now_secs >= exp.saturating_add(leeway) {
             return Err(AuthError::Expired);
+        }
+        // RFC 7519 §4.1.5: not accepted before `nbf`, when the token carries one.
+        match claims.nbf {
+            None | Some(Value::Null) => {}
+            Some(nbf) => match nbf.as_i64() {
+                Some(nbf) if now_secs.saturating_add(leeway) >= nbf => {}
+                Some(_) => return Err(AuthError::ClaimRejected("nbf")),
+                None => return Err(AuthError::Malformed("nbf is not a number".into())),
+            },
         }
         parse_subject(claims.sub.as_ref())
     }
@@ -634,6 +646,28 @@ mod tests {
         assert_eq!(lenient.verify(&token), Ok(2));
         manual.advance(Duration::seconds(10));
         assert_eq!(lenient.verify(&token), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn not_before_is_honoured_on_the_injected_clock() {
+        let (manual, c) = clock();
+        let v = hs_verifier(c.clone());
+        let h = json!({"alg": "HS256", "typ": "JWT"});
+        let now = exp_in(&c, 0);
+        let token = raw_hs(
+            h.clone(),
+            json!({"sub": "1", "exp": now + 600, "nbf": now + 60}),
+            SECRET,
+        );
+        assert_eq!(v.verify(&token), Err(AuthError::ClaimRejected("nbf")));
+        manual.advance(Duration::seconds(60));
+        assert_eq!(v.verify(&token), Ok(1));
+        let bad = raw_hs(
+            h,
+            json!({"sub": "1", "exp": now + 600, "nbf": "soon"}),
+            SECRET,
+        );
+        assert_eq!(v.verify(&bad).unwrap_err().code(), ErrorCode::AuthInvalid);
     }
 
     #[test]

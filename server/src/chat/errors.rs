@@ -15,7 +15,7 @@
 //! | code | when |
 //! | --- | --- |
 //! | `AUTH_REQUIRED` | the handshake carries no usable token: `auth.token` absent, null, empty or not a string (and no `Authorization: Bearer` header) |
-//! | `AUTH_INVALID` | the token is malformed, its signature is wrong, its algorithm is not the configured one (`alg: none` included), `exp` is missing or `sub` is not a positive user id |
+//! | `AUTH_INVALID` | the token is malformed, its signature is wrong, its algorithm is not the configured one (`alg: none` included), `exp` is missing, `nbf` is still ahead, `aud`/`iss` do not match the configured ones, or `sub` is not a positive user id |
 //! | `AUTH_EXPIRED` | the token's `exp` lies in the past |
 //! | `USER_NOT_FOUND` | the token is valid but its user does not exist in storage |
 //! | `INVALID_PAYLOAD` | the event's payload is not an object, or a field is missing, has the wrong type or is out of range (ids not positive integers, `roomType` not `project`/`study`, `clientMessageId` empty or over 64 characters, `limit` not a positive integer...; a `limit` over 100 is not an error, it is capped) |

@@ -194,9 +194,9 @@ impl Chat {
         Ok(Chat { ctx })
     }
 
-    /// Rooms whose writer task is running.
-    pub fn active_writers(&self) -> usize {
-        self.ctx.writers.active()
+    /// The per-room writers (their count and statistics).
+    pub fn writers(&self) -> &RoomWriters {
+        &self.ctx.writers
     }
 
     /// (room, user) pairs currently typing.

@@ -25,6 +25,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -74,6 +75,17 @@ struct Shared {
     store: Arc<dyn Store>,
     ns: Namespace<ChatSocket>,
     settings: WriterSettings,
+    batches: AtomicU64,
+    messages: AtomicU64,
+}
+
+/// What the writers have stored so far (for tests and metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Insert batches committed.
+    pub batches: u64,
+    /// Messages sent to the store in those batches (duplicates and rejections included).
+    pub messages: u64,
 }
 
 /// The registry of room writers.
@@ -103,6 +115,8 @@ impl RoomWriters {
                     batch_max: settings.batch_max.max(1),
                     ..settings
                 },
+                batches: AtomicU64::new(0),
+                messages: AtomicU64::new(0),
             }),
         }
     }
@@ -118,6 +132,14 @@ impl RoomWriters {
     /// How many rooms have a running writer.
     pub fn active(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Batches and messages stored so far.
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            batches: self.shared.batches.load(Ordering::Relaxed),
+            messages: self.shared.messages.load(Ordering::Relaxed),
+        }
     }
 
     fn submit(&self, room: RoomRef, job: Job) {
@@ -253,6 +275,10 @@ async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
             return;
         }
     };
+    shared.batches.fetch_add(1, Ordering::Relaxed);
+    shared
+        .messages
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
     tracing::debug!(%room, batch = batch.len(), "stored a batch");
     let name = room_name(room);
     for (outcome, reply) in outcomes.into_iter().zip(replies) {

@@ -277,6 +277,9 @@ impl Client {
         packet: BinaryPacket,
     ) -> Result<(), ProtocolError> {
         let limits = &self.server.config.limits;
+        // The payload (JSON, depth, placeholders against the attachments) is checked
+        // once all attachments are in, as the reference parser does.
+        packet.check()?;
         let nsp = packet.nsp.clone();
         match packet.kind {
             PacketType::BinaryEvent => {
