@@ -318,10 +318,18 @@ fn max_ack_id() {
         max_ack_id: u64::MAX,
         ..Limits::default()
     };
-    assert_eq!(decode(Str::from("318446744073709551615[]"), &any).unwrap().id, Some(u64::MAX));
+    assert_eq!(
+        decode(Str::from("318446744073709551615[]"), &any)
+            .unwrap()
+            .id,
+        Some(u64::MAX)
+    );
     assert!(matches!(
         decode(Str::from("318446744073709551616[]"), &any),
-        Err(Error::AckIdOutOfRange { offset: 1, max: u64::MAX })
+        Err(Error::AckIdOutOfRange {
+            offset: 1,
+            max: u64::MAX
+        })
     ));
 }
 

@@ -50,7 +50,7 @@ pub(crate) fn decode_record(mut text: Str, record: usize) -> Result<Packet> {
             .map_err(|_| Error::InvalidBase64 { record })?;
         return Ok(Packet::Message(Data::Binary(Bytes::from(decoded))));
     }
-    let kind = PacketType::from_ascii(first).ok_or_else(|| Error::UnknownPacketType {
+    let kind = PacketType::from_ascii(first).ok_or(Error::UnknownPacketType {
         byte: first,
         offset: 0,
     })?;

@@ -55,7 +55,7 @@ pub fn decode(mut text: Str, limits: &Limits) -> Result<Packet> {
     let Some(&first) = bytes.first() else {
         return Err(Error::EmptyPacket { record: 0 });
     };
-    let kind = PacketType::from_ascii(first).ok_or_else(|| Error::UnknownPacketType {
+    let kind = PacketType::from_ascii(first).ok_or(Error::UnknownPacketType {
         byte: first,
         offset: 0,
     })?;

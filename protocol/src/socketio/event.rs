@@ -220,7 +220,7 @@ impl Packet {
         self.data
             .as_ref()
             .map(|d| d.as_str())
-            .ok_or_else(|| Error::MissingPayload { kind: self.kind })
+            .ok_or(Error::MissingPayload { kind: self.kind })
     }
 
     /// The event name of an EVENT / BINARY_EVENT packet (see [`read_event_name`]).
@@ -235,7 +235,7 @@ impl Packet {
         let data = self
             .data
             .as_ref()
-            .ok_or_else(|| Error::MissingPayload { kind: self.kind })?;
+            .ok_or(Error::MissingPayload { kind: self.kind })?;
         read_event_name(data, limits)
     }
 

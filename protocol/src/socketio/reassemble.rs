@@ -219,7 +219,7 @@ impl Reassembler {
         }
         let data = packet
             .data
-            .ok_or_else(|| Error::MissingPayload { kind: packet.kind })?;
+            .ok_or(Error::MissingPayload { kind: packet.kind })?;
         let pending = Pending {
             kind: packet.kind,
             nsp: packet.nsp,
