@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// Settings of the chat (store, tokens, limits).
     #[command(flatten)]
     pub chat: crate::chat::config::ChatArgs,
+    /// Settings of the files API (data directory, upload limit, housekeeping).
+    #[command(flatten)]
+    pub files: crate::files::FilesArgs,
 }
 
 /// Which mode the defaults are for.

@@ -6,6 +6,7 @@
 //! | [`socketio`] | Socket.IO v5: namespaces, sockets, middleware, events, acks, binary, rooms |
 //! | [`chat`] | the Task Tracker chat events on top of Socket.IO |
 //! | [`conformance`] | the Socket.IO handlers of `huddle conformance` |
+//! | [`files`] | the files API: streaming upload, download with Range, housekeeping, the image/file message check |
 //! | [`http`] | the hyper server: accept loop with a connection cap, routing, CORS, `/health`, graceful shutdown |
 //! | [`config`] | command-line flags and environment variables, validated into settings |
 //! | [`shutdown`] | SIGTERM / SIGINT into one cancellation signal |
@@ -18,6 +19,7 @@ pub mod chat;
 pub mod config;
 pub mod conformance;
 pub mod engine;
+pub mod files;
 pub mod http;
 pub mod shutdown;
 pub mod socketio;

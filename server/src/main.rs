@@ -15,7 +15,9 @@ use std::sync::Arc;
 use clap::Parser;
 use huddle_server::chat::commands::{self as chat_commands, StartError};
 use huddle_server::config::{Cli, Command, Mode, ServeArgs, ServerArgs, Settings};
+use huddle_server::chat::clock::{OffsetClock, SharedClock, SystemClock};
 use huddle_server::engine::echo::EchoHandler;
+use huddle_server::files::FilesService;
 use huddle_server::engine::{Engine, EngineConfig};
 use huddle_server::http::{AllowedOrigins, Cors, Router, Server};
 use huddle_server::socketio::{SocketIo, SocketIoConfig};
@@ -142,10 +144,35 @@ fn endpoints(mode: Mode, settings: &Settings) -> Result<(SocketIo, Vec<Engine>),
     Ok((io, engines))
 }
 
+/// The files API of serve mode, over the chat's store and JWT settings.
+fn start_files(serve: &ServeArgs, started: &chat_commands::Started) -> Result<FilesService, Failure> {
+    let chat_config = serve.chat.config().map_err(Failure::setting)?;
+    // The same clock as the chat's store: the system clock, shifted by the test offset.
+    let offset = chat_config.clock_offset;
+    let clock: SharedClock = if offset.is_zero() {
+        Arc::new(SystemClock)
+    } else {
+        let clock = OffsetClock::new();
+        clock.set_offset(offset);
+        Arc::new(clock)
+    };
+    let (files, warnings) = huddle_server::files::start(
+        &serve.files,
+        started.store.clone(),
+        &chat_config.chat.jwt,
+        clock,
+    )
+    .map_err(Failure::setting)?;
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(files)
+}
+
 async fn run(mode: Mode, settings: Settings, serve: Option<&ServeArgs>) -> Result<(), Failure> {
     let (io, engines) = endpoints(mode, &settings)?;
     let router = Router::new(engines, Cors::new(settings.cors.clone()));
-    let server = Server::bind(settings.addr, router, settings.http.clone())
+    let server = Server::bind(settings.addr, router.clone(), settings.http.clone())
         .await
         .map_err(|e| Failure::other(format!("cannot listen on {}: {e}", settings.addr)))?;
     let addr = server
@@ -168,12 +195,24 @@ async fn run(mode: Mode, settings: Settings, serve: Option<&ServeArgs>) -> Resul
         }
         None => None,
     };
+    // The files API shares the chat's store and token settings.
+    let files = match (serve, chat.as_ref()) {
+        (Some(serve), Some(started)) => {
+            let files = start_files(serve, started)?;
+            router.install_files(files.clone());
+            Some(files)
+        }
+        _ => None,
+    };
     if settings.cors == AllowedOrigins::Any {
         tracing::warn!("any browser origin is allowed: set --cors-origins in production");
     }
     let token = CancellationToken::new();
     shutdown::spawn_signal_listener(token.clone())
         .map_err(|e| Failure::other(format!("cannot listen for signals: {e}")))?;
+    if let Some(files) = files {
+        huddle_server::files::housekeeping::spawn_sweeper(files, token.clone());
+    }
     // Tests and scripts wait for this exact line.
     println!("huddle listening on http://{addr}");
     if let Some(quick_start) = chat.as_ref().and_then(|c| c.quick_start.as_ref()) {

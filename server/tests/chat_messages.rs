@@ -144,10 +144,10 @@ async fn send_refusals_have_their_codes_and_store_nothing() {
             "CONTENT_TOO_LONG",
         ),
         (
-            with(json!({"type": "image", "fileId": 1})),
-            "UNSUPPORTED_TYPE",
+            with(json!({"type": "image", "fileId": 424242})),
+            "FILE_NOT_FOUND",
         ),
-        (with(json!({"type": "file"})), "UNSUPPORTED_TYPE"),
+        (with(json!({"type": "file"})), "FILE_REQUIRED"),
         (
             with(json!({"roomType": "project", "roomId": 3})),
             "NOT_IN_ROOM",

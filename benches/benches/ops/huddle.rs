@@ -92,9 +92,9 @@ impl Huddle {
         then(self.decode_packet(text, attachments).view())
     }
 
-    /// Decode, then check the whole payload is well-formed JSON within the depth
-    /// limit, as socketioxide's `read_event` does as a side effect. A binary
-    /// packet's payload was already checked by the reassembler.
+    /// Decode, then check the whole payload (JSON syntax, depth limit; for a
+    /// binary packet also the placeholders), as socketioxide's `read_event` checks
+    /// the JSON syntax as a side effect.
     pub fn decode_validated<R>(
         &mut self,
         text: &Str,
@@ -102,8 +102,11 @@ impl Huddle {
         then: impl FnOnce(Dispatch<'_>) -> R,
     ) -> R {
         let decoded = self.decode_packet(text, attachments);
-        if let Decoded::Text(p, _) = &decoded {
-            p.args::<IgnoredAny>(&self.limits).expect("valid JSON");
+        match &decoded {
+            Decoded::Text(p, _) => {
+                p.args::<IgnoredAny>(&self.limits).expect("valid JSON");
+            }
+            Decoded::Binary(p, _) => p.check().expect("valid payload"),
         }
         then(decoded.view())
     }

@@ -208,7 +208,11 @@ impl Client {
 }
 
 /// Completes when `sender` (if any) may send; never completes without one.
-pub async fn due(sender: &mut Option<Sender>, shared: &Shared, phases: &mut watch::Receiver<Phase>) {
+pub async fn due(
+    sender: &mut Option<Sender>,
+    shared: &Shared,
+    phases: &mut watch::Receiver<Phase>,
+) {
     match sender {
         Some(s) => s.due(shared, phases).await,
         None => std::future::pending().await,
@@ -227,7 +231,10 @@ mod tests {
         let sender = Sender::new(0, 0, 1, Pace::Ack, 48, 10, 1);
         let mut c = Client::new(0, vec![0], Some(sender), shared.clone(), true);
         assert_eq!(c.connected(Some(Duration::from_micros(250))), Flow::Ready);
-        assert_eq!(shared.room_members[0].load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(
+            shared.room_members[0].load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
         assert_eq!(shared.settled.load(std::sync::atomic::Ordering::Relaxed), 1);
         shared.fix_sender(0, 0, Pace::Ack);
         shared.set_phase(Phase::Measure);
@@ -243,7 +250,14 @@ mod tests {
 
         c.on_delivery(marker);
         c.on_delivery(Marker { run: 4, ..marker });
-        assert_eq!((c.stats.delivered, c.stats.delivered_measured, c.stats.unmarked), (1, 1, 1));
+        assert_eq!(
+            (
+                c.stats.delivered,
+                c.stats.delivered_measured,
+                c.stats.unmarked
+            ),
+            (1, 1, 1)
+        );
         assert_eq!(shared.latency().len(), 1);
         assert_eq!(shared.outstanding(), 0);
 
@@ -276,7 +290,10 @@ mod tests {
         assert_eq!(c.connected(Some(Duration::from_millis(1))), Flow::Stop);
         assert_eq!(c.connected(None), Flow::Stop);
         assert_eq!(shared.settled.load(std::sync::atomic::Ordering::Relaxed), 2);
-        assert_eq!(shared.room_members[0].load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(
+            shared.room_members[0].load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
         assert!(!c.stats.ready);
     }
 }

@@ -237,7 +237,10 @@ impl Cli {
             .map_err(|e: PaceParseError| bad("pace", e.to_string()))?;
         if self.protocol == Protocol::Floor {
             if pace == Pace::Ack {
-                return Err(bad("pace", "the floor has no acks: use echo, window:N or rate:D"));
+                return Err(bad(
+                    "pace",
+                    "the floor has no acks: use echo, window:N or rate:D",
+                ));
             }
             if self.transport == Transport::Polling {
                 return Err(bad("transport", "the floor speaks WebSocket only"));
@@ -329,15 +332,28 @@ mod tests {
             (&["--clients", "0"], "clients"),
             (&["--clients", "100001"], "clients"),
             (&["--clients", "5", "--rooms", "6"], "rooms"),
-            (&["--rooms", "2", "--rooms-per-client", "3"], "rooms-per-client"),
+            (
+                &["--rooms", "2", "--rooms-per-client", "3"],
+                "rooms-per-client",
+            ),
             (&["--first-room", "0"], "first-room"),
             (&["--first-user", "0"], "first-user"),
-            (&["--clients", "5", "--rooms", "1", "--senders", "6"], "senders"),
+            (
+                &["--clients", "5", "--rooms", "1", "--senders", "6"],
+                "senders",
+            ),
             (&["--path", "socket.io"], "path"),
             (&["--pace", "fast"], "pace"),
             (&["--protocol", "floor", "--pace", "ack"], "pace"),
             (
-                &["--protocol", "floor", "--transport", "polling", "--pace", "echo"],
+                &[
+                    "--protocol",
+                    "floor",
+                    "--transport",
+                    "polling",
+                    "--pace",
+                    "echo",
+                ],
                 "transport",
             ),
             (&["--content-bytes", "10"], "content-bytes"),
@@ -352,7 +368,10 @@ mod tests {
         for (args, flag) in cases {
             let err = parse(args).expect_err(&format!("{args:?} must be refused"));
             assert_eq!(err.flag, *flag, "{args:?}");
-            assert!(err.to_string().starts_with(&format!("invalid setting --{flag}: ")));
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("invalid setting --{flag}: "))
+            );
         }
     }
 }

@@ -162,8 +162,14 @@ mod tests {
         assert_eq!(parse_rooms(Some("rooms=1,2,30")), Ok(vec![1, 2, 30]));
         assert_eq!(parse_rooms(Some("x=1&rooms=7")), Ok(vec![7]));
         assert!(matches!(parse_rooms(None), Err(FloorError::BadQuery(_))));
-        assert!(matches!(parse_rooms(Some("rooms=")), Err(FloorError::BadQuery(_))));
-        assert!(matches!(parse_rooms(Some("rooms=1,x")), Err(FloorError::BadQuery(_))));
+        assert!(matches!(
+            parse_rooms(Some("rooms=")),
+            Err(FloorError::BadQuery(_))
+        ));
+        assert!(matches!(
+            parse_rooms(Some("rooms=1,x")),
+            Err(FloorError::BadQuery(_))
+        ));
         let many = (0..65).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         assert_eq!(
             parse_rooms(Some(&format!("rooms={many}"))),

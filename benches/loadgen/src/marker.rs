@@ -121,7 +121,12 @@ mod tests {
             b"lg 1 2 3 99999999999999999999999 ",
             b"",
         ] {
-            assert_eq!(Marker::parse(text), None, "{:?}", String::from_utf8_lossy(text));
+            assert_eq!(
+                Marker::parse(text),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 }

@@ -75,7 +75,8 @@ impl fmt::Display for Pace {
 /// The interval between two sends of one sender under `rate:D`: the total rate is
 /// shared evenly by the `senders`, and each message makes `room_size` deliveries.
 pub fn rate_interval(deliveries_per_s: f64, senders: usize, room_size: usize) -> Duration {
-    let messages_per_s_each = deliveries_per_s / (senders.max(1) as f64) / (room_size.max(1) as f64);
+    let messages_per_s_each =
+        deliveries_per_s / (senders.max(1) as f64) / (room_size.max(1) as f64);
     Duration::from_secs_f64(1.0 / messages_per_s_each)
 }
 

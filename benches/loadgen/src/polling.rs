@@ -66,7 +66,12 @@ async fn request(http: &Http, method: Method, uri: &str, body: Bytes) -> Result<
 }
 
 /// Feeds every packet of a polling body to the session.
-fn on_body(client: &mut Client, session: &mut Session, body: Bytes, out: &mut Vec<Bytes>) -> (Flow, Option<String>) {
+fn on_body(
+    client: &mut Client,
+    session: &mut Session,
+    body: Bytes,
+    out: &mut Vec<Bytes>,
+) -> (Flow, Option<String>) {
     let mut flow = Flow::Continue;
     let mut sid = None;
     let decoder = match PayloadDecoder::new(body, session.limits()) {
@@ -107,11 +112,18 @@ async fn post(http: &Http, uri: &str, out: &mut Vec<Bytes>) -> Result<(), String
     let frames: Vec<Frame> = out.drain(..).map(Frame::Text).collect();
     let mut body = BytesMut::with_capacity(engine::payload_len(&frames));
     engine::encode_payload(&frames, &mut body);
-    request(http, Method::POST, uri, body.freeze()).await.map(|_| ())
+    request(http, Method::POST, uri, body.freeze())
+        .await
+        .map(|_| ())
 }
 
 /// Keeps one GET pending until `stop`, handing each body over.
-async fn poller(http: Http, uri: String, tx: mpsc::Sender<Result<Bytes, String>>, stop: CancellationToken) {
+async fn poller(
+    http: Http,
+    uri: String,
+    tx: mpsc::Sender<Result<Bytes, String>>,
+    stop: CancellationToken,
+) {
     loop {
         let body = tokio::select! {
             _ = stop.cancelled() => return,
@@ -146,7 +158,12 @@ async fn connect(
     let sid = sid.ok_or("no OPEN packet in the first response")?;
     let session_uri = format!("{base}&sid={sid}");
     let (tx, mut rx) = mpsc::channel(BODY_QUEUE);
-    tokio::spawn(poller(http.clone(), session_uri.clone(), tx, stop.child_token()));
+    tokio::spawn(poller(
+        http.clone(),
+        session_uri.clone(),
+        tx,
+        stop.child_token(),
+    ));
     post(http, &session_uri, out).await?;
     loop {
         let body = rx.recv().await.ok_or("poller ended")??;

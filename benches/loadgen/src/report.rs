@@ -118,7 +118,10 @@ pub struct Report {
 impl Report {
     /// Whether nothing went wrong (see the module header); sets `ok`.
     pub fn judge(&mut self) {
-        let db_ok = self.db.as_ref().is_none_or(|d| d.missing == 0 && d.duplicate_acks == 0);
+        let db_ok = self
+            .db
+            .as_ref()
+            .is_none_or(|d| d.missing == 0 && d.duplicate_acks == 0);
         self.ok = self.connect.ready == self.connect.attempted
             && self.dropped == 0
             && self.errors.is_empty()

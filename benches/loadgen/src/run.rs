@@ -82,7 +82,9 @@ fn spawn_clients(
     let http = (cfg.transport == Transport::Polling).then(polling::http_client);
     let mut set = JoinSet::new();
     for (i, token) in tokens.into_iter().enumerate() {
-        let rooms: Vec<usize> = (0..cfg.rooms_per_client).map(|j| cfg.room_of(i, j)).collect();
+        let rooms: Vec<usize> = (0..cfg.rooms_per_client)
+            .map(|j| cfg.room_of(i, j))
+            .collect();
         let room_ids: Vec<u64> = rooms.iter().map(|&r| cfg.room_id(r)).collect();
         let sender = (i < cfg.senders).then(|| {
             Sender::new(
@@ -109,7 +111,14 @@ fn spawn_clients(
             }
             (Protocol::Socketio, Some(http)) => {
                 let session = Session::new(token, room_ids);
-                set.spawn(polling::run(cfg, http.clone(), client, session, permits, stop));
+                set.spawn(polling::run(
+                    cfg,
+                    http.clone(),
+                    client,
+                    session,
+                    permits,
+                    stop,
+                ));
             }
             (Protocol::Socketio, None) => {
                 let session = Session::new(token, room_ids);
@@ -293,7 +302,9 @@ mod tests {
         let small = Cli::parse_from(["x", "--clients", "10", "--rooms", "1", "--senders", "0"])
             .config()
             .unwrap();
-        let big = Cli::parse_from(["x", "--clients", "10000"]).config().unwrap();
+        let big = Cli::parse_from(["x", "--clients", "10000"])
+            .config()
+            .unwrap();
         assert!(connect_deadline(&big) > connect_deadline(&small));
         assert!(connect_deadline(&small) >= Duration::from_secs(60));
     }

@@ -235,7 +235,10 @@ mod tests {
         ready(&shared, 0, 3, Pace::Ack);
         let mut rx = shared.phases();
         let mut s = Sender::new(0, 0, 1, Pace::Ack, 48, 10, 1);
-        assert!(!is_due(&mut s, &shared, &mut rx).await, "not while connecting");
+        assert!(
+            !is_due(&mut s, &shared, &mut rx).await,
+            "not while connecting"
+        );
         shared.set_phase(Phase::Warmup);
         assert!(is_due(&mut s, &shared, &mut rx).await);
         let out = s.next_message(&shared).unwrap();
@@ -247,7 +250,10 @@ mod tests {
         assert_eq!(s.acked(0), Some(sent));
         assert!(is_due(&mut s, &shared, &mut rx).await);
         shared.set_phase(Phase::Drain);
-        assert!(!is_due(&mut s, &shared, &mut rx).await, "never after the sending phases");
+        assert!(
+            !is_due(&mut s, &shared, &mut rx).await,
+            "never after the sending phases"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -260,7 +266,10 @@ mod tests {
         s.next_message(&shared).unwrap();
         assert!(!is_due(&mut s, &shared, &mut rx).await);
         s.echoed(5);
-        assert!(!is_due(&mut s, &shared, &mut rx).await, "another seq does not count");
+        assert!(
+            !is_due(&mut s, &shared, &mut rx).await,
+            "another seq does not count"
+        );
         s.echoed(0);
         assert!(is_due(&mut s, &shared, &mut rx).await);
     }
@@ -273,7 +282,10 @@ mod tests {
         let mut rx = shared.phases();
         let mut s = Sender::new(0, 0, 1, Pace::Window(2), 48, 10, 1);
         s.next_message(&shared).unwrap();
-        assert!(is_due(&mut s, &shared, &mut rx).await, "one of two in flight");
+        assert!(
+            is_due(&mut s, &shared, &mut rx).await,
+            "one of two in flight"
+        );
         s.next_message(&shared).unwrap();
         assert!(!is_due(&mut s, &shared, &mut rx).await);
         for _ in 0..3 {

@@ -196,11 +196,7 @@ impl Session {
                     return Err(SessionError::Unexpected("second OPEN"));
                 }
                 engine::write_message_prefix(&mut self.buf);
-                socketio::encode_connect(
-                    &mut self.buf,
-                    "/",
-                    Some(&Auth { token: &self.token }),
-                )?;
+                socketio::encode_connect(&mut self.buf, "/", Some(&Auth { token: &self.token }))?;
                 out.push(self.buf.split().freeze());
                 self.stage = Stage::Connecting;
                 Ok(Incoming::Opened(handshake))
@@ -265,13 +261,13 @@ impl Session {
                 }
             }
             PacketType::Ack => {
-                let id = packet.id.ok_or(SessionError::Unexpected("ack without id"))?;
+                let id = packet
+                    .id
+                    .ok_or(SessionError::Unexpected("ack without id"))?;
                 let (reply,): (AckReply,) = packet.args(&self.limits)?;
-                let code = reply.error.map(|e| {
-                    e.code
-                        .or(e.message)
-                        .unwrap_or_else(|| "unknown".into())
-                });
+                let code = reply
+                    .error
+                    .map(|e| e.code.or(e.message).unwrap_or_else(|| "unknown".into()));
                 Ok(Incoming::Ack(AckOutcome {
                     id,
                     ok: reply.ok,
@@ -362,7 +358,10 @@ mod tests {
         let open = r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
         assert!(matches!(feed(&mut s, open, &mut out), Incoming::Opened(h) if h.sid == "abc"));
         assert_eq!(texts(&mut out), [r#"40{"token":"tok"}"#]);
-        assert_eq!(feed(&mut s, r#"40{"sid":"x"}"#, &mut out), Incoming::Nothing);
+        assert_eq!(
+            feed(&mut s, r#"40{"sid":"x"}"#, &mut out),
+            Incoming::Nothing
+        );
         assert_eq!(
             texts(&mut out),
             [
@@ -371,7 +370,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            feed(&mut s, r#"42["auth:success",{"userId":1,"userRole":"researcher"}]"#, &mut out),
+            feed(
+                &mut s,
+                r#"42["auth:success",{"userId":1,"userRole":"researcher"}]"#,
+                &mut out
+            ),
             Incoming::Nothing
         );
         let joined = r#"42["room:joined",{"roomType":"project","roomId":3,"memberCount":1}]"#;
@@ -390,7 +393,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            feed(&mut s, r#"430[{"ok":true,"message":{"id":77,"content":"hi"}}]"#, &mut out),
+            feed(
+                &mut s,
+                r#"430[{"ok":true,"message":{"id":77,"content":"hi"}}]"#,
+                &mut out
+            ),
             Incoming::Ack(AckOutcome {
                 id: 0,
                 ok: true,
@@ -422,13 +429,21 @@ mod tests {
             })
         );
         assert_eq!(
-            feed(&mut s, r#"42["message:new",{"message":{"content":"hello"}}]"#, &mut out),
+            feed(
+                &mut s,
+                r#"42["message:new",{"message":{"content":"hello"}}]"#,
+                &mut out
+            ),
             Incoming::DeliveredUnmarked
         );
         assert_eq!(feed(&mut s, "2", &mut out), Incoming::Nothing);
         assert_eq!(texts(&mut out), ["3"]);
         assert_eq!(
-            feed(&mut s, r#"42["error",{"message":"no","code":"NOT_IN_ROOM"}]"#, &mut out),
+            feed(
+                &mut s,
+                r#"42["error",{"message":"no","code":"NOT_IN_ROOM"}]"#,
+                &mut out
+            ),
             Incoming::ServerError("NOT_IN_ROOM".into())
         );
         assert_eq!(feed(&mut s, "1", &mut out), Incoming::Closed);
@@ -444,7 +459,11 @@ mod tests {
             &mut out,
         );
         assert_eq!(
-            feed(&mut s, r#"44{"message":"invalid token","data":{"code":"AUTH_INVALID"}}"#, &mut out),
+            feed(
+                &mut s,
+                r#"44{"message":"invalid token","data":{"code":"AUTH_INVALID"}}"#,
+                &mut out
+            ),
             Incoming::Refused("connect_error: invalid token".into())
         );
         let mut s = Session::new("ok".into(), vec![9]);
@@ -473,11 +492,8 @@ mod tests {
                 .is_err()
         );
         assert!(
-            s.on_text(
-                Str::from(r#"42["room:joined",{}]"#.to_owned()),
-                &mut out
-            )
-            .is_err()
+            s.on_text(Str::from(r#"42["room:joined",{}]"#.to_owned()), &mut out)
+                .is_err()
         );
         assert!(s.on_text(Str::from("9".to_owned()), &mut out).is_err());
         assert!(s.on_text(Str::from("43[]".to_owned()), &mut out).is_err());

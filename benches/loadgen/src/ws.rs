@@ -104,10 +104,7 @@ async fn connect(
     session: &mut Session,
     out: &mut Vec<Bytes>,
 ) -> Result<Ws, String> {
-    let url = format!(
-        "ws://{}{}?EIO=4&transport=websocket",
-        cfg.addr, cfg.path
-    );
+    let url = format!("ws://{}{}?EIO=4&transport=websocket", cfg.addr, cfg.path);
     let mut ws = open(cfg.addr, &url).await?;
     loop {
         let frame = ws.next().await;

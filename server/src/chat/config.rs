@@ -39,6 +39,7 @@ use super::ChatSettings;
 use super::auth::JwtSettings;
 use super::rate_limit::RateLimitSettings;
 use super::validate::Limits;
+use crate::files::attachment::AttachmentLimits;
 use super::writer::WriterSettings;
 
 /// The HS256 secret used when none is configured in demo mode (no database). Tokens signed
@@ -111,6 +112,14 @@ pub struct ChatArgs {
     /// message:send allowed at once from a full bucket [default: the per-minute value].
     #[arg(long, env = "HUDDLE_RATE_LIMIT_BURST", value_name = "N")]
     pub rate_limit_burst: Option<u32>,
+    /// Largest file of an image message, in bytes (file messages are bounded by the upload limit).
+    #[arg(
+        long,
+        env = "HUDDLE_MAX_IMAGE_BYTES",
+        value_name = "BYTES",
+        default_value_t = crate::files::config::DEFAULT_MAX_IMAGE_BYTES
+    )]
+    pub max_image_bytes: u64,
     /// Longest text content, in Unicode code points.
     #[arg(
         long,
@@ -298,6 +307,9 @@ impl ChatArgs {
         if !(1..=100_000).contains(&self.max_content_chars) {
             return Err(bad("HUDDLE_MAX_CONTENT_CHARS", "must be 1 to 100000"));
         }
+        if self.max_image_bytes == 0 {
+            return Err(bad("HUDDLE_MAX_IMAGE_BYTES", "must be at least 1"));
+        }
         if !(1..=1_000).contains(&self.history_max_limit) {
             return Err(bad("HUDDLE_HISTORY_MAX_LIMIT", "must be 1 to 1000"));
         }
@@ -383,6 +395,9 @@ impl ChatArgs {
                     batch_max: self.writer_batch,
                     idle_timeout: Duration::from_millis(self.writer_idle_ms),
                 },
+                attachments: AttachmentLimits {
+                    max_image_bytes: self.max_image_bytes,
+                },
             },
             uses_dev_secret,
             clock_offset: chrono::Duration::seconds(self.clock_offset_secs),
@@ -421,6 +436,7 @@ mod tests {
         assert_eq!(c.chat.rate_limit.per_minute.get(), 10);
         assert_eq!(c.chat.rate_limit.burst.get(), 10);
         assert_eq!(c.chat.limits, Limits::default());
+        assert_eq!(c.chat.attachments, AttachmentLimits::default());
         assert_eq!(c.chat.typing_timeout, Duration::from_secs(3));
         assert_eq!(c.chat.edit_window, chrono::Duration::hours(24));
         assert_eq!(c.clock_offset, chrono::Duration::zero());
@@ -491,6 +507,7 @@ mod tests {
             ),
             (&["--rate-limit-burst", "0"], "HUDDLE_RATE_LIMIT_BURST"),
             (&["--max-content-chars", "0"], "HUDDLE_MAX_CONTENT_CHARS"),
+            (&["--max-image-bytes", "0"], "HUDDLE_MAX_IMAGE_BYTES"),
             (
                 &["--max-content-chars", "100001"],
                 "HUDDLE_MAX_CONTENT_CHARS",
@@ -537,8 +554,11 @@ mod tests {
             "60",
             "--clock-offset-secs",
             "-90000",
+            "--max-image-bytes",
+            "2048",
         ])
         .unwrap();
+        assert_eq!(c.chat.attachments.max_image_bytes, 2048);
         assert_eq!(c.chat.rate_limit.per_minute.get(), 30);
         assert_eq!(c.chat.rate_limit.burst.get(), 5);
         assert_eq!(c.chat.limits.max_content_chars, 500);

@@ -25,7 +25,11 @@
 //! | `NOT_IN_ROOM` | the event needs the connection to have joined the room first (`message:send`, `typing:*`, `room:leave`) |
 //! | `CONTENT_EMPTY` | text content is empty or only whitespace (before or after sanitising) |
 //! | `CONTENT_TOO_LONG` | text content is over the limit (10,000 Unicode code points by default) |
-//! | `UNSUPPORTED_TYPE` | `type` is `image` or `file`: file messages wait for the files API |
+//! | `FILE_REQUIRED` | an `image` or `file` message without a `fileId` |
+//! | `FILE_NOT_FOUND` | `fileId` names no uploaded file, or a file someone else uploaded (the same answer: ids leak nothing) |
+//! | `INVALID_FILE_TYPE` | an `image` message whose file is not JPEG, PNG, GIF or WebP by its bytes |
+//! | `FILE_TOO_LARGE` | an `image` message whose file is over the image limit (10,485,760 bytes by default) |
+//! | `FILE_METADATA_MISMATCH` | `fileName`, `fileSize` or `mimeType` sent with the message disagree with the uploaded file's record |
 //! | `REPLY_NOT_FOUND` | `replyToId` is not a message of the same room |
 //! | `MESSAGE_NOT_FOUND` | no message has that id, or it belongs to a room this user cannot access |
 //! | `EDIT_FORBIDDEN` | edit/delete by someone who is neither the sender nor a manager with access to the room |
@@ -66,8 +70,16 @@ pub enum ErrorCode {
     ContentEmpty,
     /// Content over the length limit.
     ContentTooLong,
-    /// Message type not served yet (image, file).
-    UnsupportedType,
+    /// An image or file message without a `fileId`.
+    FileRequired,
+    /// No such file, or not uploaded by the sender.
+    FileNotFound,
+    /// An image message whose file is not an image by its bytes.
+    InvalidFileType,
+    /// An image over the image size limit.
+    FileTooLarge,
+    /// Client file metadata that disagrees with the stored record.
+    FileMetadataMismatch,
     /// `replyToId` is not a message of the same room.
     ReplyNotFound,
     /// No such message (or not visible to this user).
@@ -88,7 +100,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the table in this module's header (used by the docs test).
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::AuthRequired,
         ErrorCode::AuthInvalid,
         ErrorCode::AuthExpired,
@@ -100,7 +112,11 @@ impl ErrorCode {
         ErrorCode::NotInRoom,
         ErrorCode::ContentEmpty,
         ErrorCode::ContentTooLong,
-        ErrorCode::UnsupportedType,
+        ErrorCode::FileRequired,
+        ErrorCode::FileNotFound,
+        ErrorCode::InvalidFileType,
+        ErrorCode::FileTooLarge,
+        ErrorCode::FileMetadataMismatch,
         ErrorCode::ReplyNotFound,
         ErrorCode::MessageNotFound,
         ErrorCode::EditForbidden,
@@ -125,7 +141,11 @@ impl ErrorCode {
             ErrorCode::NotInRoom => "NOT_IN_ROOM",
             ErrorCode::ContentEmpty => "CONTENT_EMPTY",
             ErrorCode::ContentTooLong => "CONTENT_TOO_LONG",
-            ErrorCode::UnsupportedType => "UNSUPPORTED_TYPE",
+            ErrorCode::FileRequired => "FILE_REQUIRED",
+            ErrorCode::FileNotFound => "FILE_NOT_FOUND",
+            ErrorCode::InvalidFileType => "INVALID_FILE_TYPE",
+            ErrorCode::FileTooLarge => "FILE_TOO_LARGE",
+            ErrorCode::FileMetadataMismatch => "FILE_METADATA_MISMATCH",
             ErrorCode::ReplyNotFound => "REPLY_NOT_FOUND",
             ErrorCode::MessageNotFound => "MESSAGE_NOT_FOUND",
             ErrorCode::EditForbidden => "EDIT_FORBIDDEN",

@@ -4,14 +4,22 @@
 //! Each handler runs validate → authorize → store → broadcast, in that order.
 //!
 //! **Send** `{roomType, roomId, content, type?, replyToId?, clientMessageId?}`:
-//! validate (`validate.rs`: text only for now, content checked as sent then sanitised) →
-//! the connection must have joined the room (`NOT_IN_ROOM`) and the user must still have
-//! access to it (the policy is asked again: access can be withdrawn after a join) → the
-//! per-user rate limit (`RATE_LIMITED`; nothing stored) → the room's writer stores it in its
+//! validate (`validate.rs`: content checked as sent then sanitised; image and file messages
+//! need a `fileId`, their content is an optional caption) → the connection must have joined
+//! the room (`NOT_IN_ROOM`) and the user must still have access to it (the policy is asked
+//! again: access can be withdrawn after a join) → for an image or file message, the file
+//! check of `files::attachment` (issue 5 item 2: uploaded by the sender, else
+//! `FILE_NOT_FOUND`; an image is JPEG/PNG/GIF/WebP by its bytes, else `INVALID_FILE_TYPE`,
+//! and at most 10 MiB, else `FILE_TOO_LARGE`; client `fileName`/`fileSize`/`mimeType` that
+//! disagree with the record: `FILE_METADATA_MISMATCH`) → the per-user rate limit
+//! (`RATE_LIMITED`; nothing stored; refused attempts above consume nothing) → the room's
+//! writer stores it in its
 //! next batch; `replyToId` must be a message of the same room (`REPLY_NOT_FOUND`); a
 //! `clientMessageId` the user already sent returns the original message and broadcasts
 //! nothing → after the commit, `message:new {message}` to everyone in the room, sender
-//! included → ack `{ok: true, message}`. If the database is unreachable: `DB_UNAVAILABLE`,
+//! included → ack `{ok: true, message}`. The message's `fileName`, `fileSize`, `mimeType`
+//! and `file` come from the stored record (the store copies them), and the insert marks the
+//! file attached in the same commit, so housekeeping keeps it from then on. If the database is unreachable: `DB_UNAVAILABLE`,
 //! nothing stored, nothing broadcast.
 //!
 //! **Edit** `{messageId, content}` / **delete** `{messageId}`: the message must exist and be
@@ -28,7 +36,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use huddle_storage::model::{InsertOutcome, Message, MessageId, NewMessage, Rejection, Role, User};
+use huddle_storage::model::{
+    InsertOutcome, Message, MessageId, MessageType, NewMessage, Rejection, Role, User,
+};
 use huddle_storage::{Entity, StoreError};
 
 use super::errors::{ChatError, ErrorCode};
@@ -37,6 +47,7 @@ use super::reply::{Outcome, fields};
 use super::rooms::room_name;
 use super::validate::{parse_edit, parse_message_id, parse_send};
 use super::{ChatSocket, Ctx};
+use crate::files::attachment::{AttachmentError, AttachmentKind, validate_attachment};
 use crate::socketio::Socket;
 
 /// `message:send`.
@@ -51,6 +62,27 @@ pub async fn send(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> 
         .into());
     }
     authorize_room(ctx.store.as_ref(), user, request.room).await?;
+    let file_id = match &request.file {
+        None => None,
+        Some(file) => {
+            let kind = if request.kind == MessageType::Image {
+                AttachmentKind::Image
+            } else {
+                AttachmentKind::File
+            };
+            let record = validate_attachment(
+                ctx.store.as_ref(),
+                user.id,
+                kind,
+                file.file_id,
+                &file.client,
+                &ctx.settings.attachments,
+            )
+            .await
+            .map_err(attachment_error)?;
+            Some(record.id)
+        }
+    };
     ctx.rate.check(user.id)?;
 
     let outcome = ctx
@@ -60,7 +92,7 @@ pub async fn send(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> 
             sender_id: user.id,
             kind: request.kind,
             content: request.content,
-            file_id: None,
+            file_id,
             reply_to_id: request.reply_to_id,
             client_message_id: request.client_message_id,
         })
@@ -80,12 +112,28 @@ fn rejection_error(rejection: Rejection) -> ChatError {
         Rejection::ReplyNotInRoom(_) => ErrorCode::ReplyNotFound,
         Rejection::UnknownSender(_) => ErrorCode::UserNotFound,
         Rejection::ContentTooLong { .. } => ErrorCode::ContentTooLong,
-        Rejection::UnknownFile(_) | Rejection::FileRequired(_) => ErrorCode::UnsupportedType,
+        // The file was checked just before; it can only vanish if housekeeping removed it
+        // meanwhile (it was unattached and old).
+        Rejection::UnknownFile(_) => ErrorCode::FileNotFound,
+        Rejection::FileRequired(_) => ErrorCode::FileRequired,
         Rejection::FileNotAllowed(_) | Rejection::ClientMessageIdInvalid { .. } => {
             ErrorCode::InvalidPayload
         }
     };
     ChatError::new(code, message)
+}
+
+/// A refused attachment, as a client error (store failures logged as every store failure).
+fn attachment_error(err: AttachmentError) -> ChatError {
+    let code = match &err {
+        AttachmentError::NotFound(_) => ErrorCode::FileNotFound,
+        AttachmentError::NotAnImage { .. } => ErrorCode::InvalidFileType,
+        AttachmentError::ImageTooLarge { .. } => ErrorCode::FileTooLarge,
+        AttachmentError::Mismatch { .. } => ErrorCode::FileMetadataMismatch,
+        AttachmentError::Store(e) => return store_error(e, "get file"),
+    };
+    tracing::info!(error = %err, "message file refused");
+    ChatError::new(code, err.to_string())
 }
 
 fn not_found(id: MessageId) -> ChatError {
@@ -236,7 +284,6 @@ pub struct MessagePayload<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use huddle_storage::model::MessageType;
 
     #[test]
     fn store_rejections_map_to_documented_codes() {
@@ -247,10 +294,10 @@ mod tests {
                 Rejection::ContentTooLong { bytes: 9, max: 8 },
                 ErrorCode::ContentTooLong,
             ),
-            (Rejection::UnknownFile(2), ErrorCode::UnsupportedType),
+            (Rejection::UnknownFile(2), ErrorCode::FileNotFound),
             (
                 Rejection::FileRequired(MessageType::Image),
-                ErrorCode::UnsupportedType,
+                ErrorCode::FileRequired,
             ),
             (Rejection::FileNotAllowed(2), ErrorCode::InvalidPayload),
             (
@@ -263,6 +310,47 @@ mod tests {
             let e = rejection_error(rejection);
             assert_eq!(e.code, code);
             assert_eq!(e.message, text);
+        }
+    }
+
+    #[test]
+    fn attachment_refusals_map_to_documented_codes() {
+        let cases = [
+            (AttachmentError::NotFound(3), ErrorCode::FileNotFound),
+            (
+                AttachmentError::NotAnImage {
+                    id: 3,
+                    mime: "text/plain".into(),
+                },
+                ErrorCode::InvalidFileType,
+            ),
+            (
+                AttachmentError::ImageTooLarge {
+                    id: 3,
+                    size: 11,
+                    max: 10,
+                },
+                ErrorCode::FileTooLarge,
+            ),
+            (
+                AttachmentError::Mismatch { field: "fileSize" },
+                ErrorCode::FileMetadataMismatch,
+            ),
+            (
+                AttachmentError::Store(StoreError::Unavailable("down".into())),
+                ErrorCode::DbUnavailable,
+            ),
+            (
+                AttachmentError::Store(StoreError::Backend("bug".into())),
+                ErrorCode::Internal,
+            ),
+        ];
+        for (err, code) in cases {
+            // The files module suggests the same wire codes.
+            let suggested = err.code();
+            let e = attachment_error(err);
+            assert_eq!(e.code, code);
+            assert_eq!(e.code.as_str(), suggested);
         }
     }
 

@@ -23,6 +23,7 @@
 //! - [`auth`]: JWT verification and minting; [`connect`]: the handshake middleware;
 //! - [`policy`]: the access rules table;
 //! - [`validate`] and [`sanitize`]: payloads into typed requests, message text cleaning;
+//!   the file of an image or file message is checked by `files::attachment`;
 //! - [`rate_limit`]: the per-user `message:send` token bucket;
 //! - [`writer`]: the per-room writer that batches inserts and broadcasts in id order;
 //! - [`rooms`], [`history`], [`messages`], [`reads`], [`typing`]: the event families;
@@ -66,6 +67,7 @@ use self::reply::{Outcome, respond};
 use self::typing_state::{DEFAULT_TYPING_TIMEOUT, TypingTracker};
 use self::validate::Limits;
 use self::writer::{RoomWriters, WriterSettings};
+use crate::files::attachment::AttachmentLimits;
 use crate::socketio::{Namespace, NamespaceError, Socket, SocketIo};
 
 /// Every setting of the chat layer (built from flags and environment by [`config`]).
@@ -85,6 +87,8 @@ pub struct ChatSettings {
     pub max_catch_up_messages: usize,
     /// The per-room writers.
     pub writer: WriterSettings,
+    /// The checks of an image or file message's upload (the 10 MiB image limit).
+    pub attachments: AttachmentLimits,
 }
 
 impl Default for ChatSettings {
@@ -97,6 +101,7 @@ impl Default for ChatSettings {
             edit_window: chrono::Duration::hours(24),
             max_catch_up_messages: 10_000,
             writer: WriterSettings::default(),
+            attachments: AttachmentLimits::default(),
         }
     }
 }

@@ -9,8 +9,13 @@
 //! - text content: a string, at most [`Limits::max_content_chars`] Unicode code points counted
 //!   on the content *as sent*, not empty or whitespace-only — before sanitising and again
 //!   after (markup-only content such as `<b></b>` is empty once cleaned);
-//! - message `type` is `text` (the default when absent); `image` and `file` are refused with
-//!   `UNSUPPORTED_TYPE` until the files API exists; a text message carries no `fileId`;
+//! - message `type` is `text` (the default when absent), `image` or `file` (issue 5 item 2).
+//!   A text message carries no `fileId`. An image or file message needs a `fileId`
+//!   (`FILE_REQUIRED`); its `content` is an optional caption — absent, empty or only
+//!   whitespace/markup means no caption (stored as `""`), otherwise it is length-checked as
+//!   sent and sanitised like text; `fileName` (string), `fileSize` (non-negative integer)
+//!   and `mimeType` (string) are optional and only read here: whether they match the upload
+//!   is checked against the stored record by `files::attachment`;
 //! - `clientMessageId`: a non-empty string of at most 64 code points;
 //! - `message:history`'s `limit`: a positive integer, capped at [`Limits::history_max_limit`].
 //!
@@ -22,6 +27,7 @@ use huddle_storage::model::{MessageId, MessageType, RoomRef, RoomType};
 
 use super::errors::{ChatError, ErrorCode};
 use super::sanitize::sanitize_text;
+use crate::files::attachment::ClientFileMeta;
 
 /// Longest `clientMessageId`, in Unicode code points (issue 4 item 8; the store's column is
 /// sized for the same 64).
@@ -73,14 +79,27 @@ pub struct HistoryRequest {
 pub struct SendRequest {
     /// The room.
     pub room: RoomRef,
-    /// Always text for now.
+    /// Text, image or file.
     pub kind: MessageType,
-    /// The sanitised content: what is stored and broadcast.
+    /// The sanitised content (an image's or file's caption, `""` for none): what is stored
+    /// and broadcast.
     pub content: String,
+    /// The file of an image or file message; `None` for text.
+    pub file: Option<FileRequest>,
     /// The message answered.
     pub reply_to_id: Option<MessageId>,
     /// The client's idempotency key.
     pub client_message_id: Option<String>,
+}
+
+/// The file part of an image or file message, as sent (checked against the stored record
+/// by `files::attachment`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRequest {
+    /// `fileId`.
+    pub file_id: u64,
+    /// `fileName`, `fileSize`, `mimeType` when the client sent them.
+    pub client: ClientFileMeta,
 }
 
 /// `message:edit {messageId, content}`, validated.
@@ -219,22 +238,33 @@ pub fn parse_send(payload: &Value, limits: &Limits) -> Result<SendRequest, ChatE
     let room = f.room()?;
     let kind = match f.opt_str("type")? {
         None | Some("text") => MessageType::Text,
-        Some(t @ ("image" | "file")) => {
-            return Err(ChatError::new(
-                ErrorCode::UnsupportedType,
-                format!("{t} messages are not supported yet: send text"),
-            ));
-        }
+        Some("image") => MessageType::Image,
+        Some("file") => MessageType::File,
         Some(_) => {
             return Err(ChatError::invalid(
                 "type must be \"text\", \"image\" or \"file\"",
             ));
         }
     };
-    if f.get("fileId").is_some() {
-        return Err(ChatError::invalid("a text message cannot carry a fileId"));
-    }
-    let content = text_content(&f, limits)?;
+    let (content, file) = if kind.carries_file() {
+        let file_id = f.opt_id("fileId")?.ok_or_else(|| {
+            ChatError::new(
+                ErrorCode::FileRequired,
+                format!("a {kind} message needs the fileId of a file you uploaded"),
+            )
+        })?;
+        let client = ClientFileMeta {
+            file_name: f.opt_str("fileName")?.map(str::to_owned),
+            file_size: f.opt_non_negative("fileSize")?,
+            mime_type: f.opt_str("mimeType")?.map(str::to_owned),
+        };
+        (caption(&f, limits)?, Some(FileRequest { file_id, client }))
+    } else {
+        if f.get("fileId").is_some() {
+            return Err(ChatError::invalid("a text message cannot carry a fileId"));
+        }
+        (text_content(&f, limits)?, None)
+    };
     let reply_to_id = f.opt_id("replyToId")?;
     let client_message_id = match f.opt_str("clientMessageId")? {
         None => None,
@@ -252,6 +282,7 @@ pub fn parse_send(payload: &Value, limits: &Limits) -> Result<SendRequest, ChatE
         room,
         kind,
         content,
+        file,
         reply_to_id,
         client_message_id,
     })
@@ -268,9 +299,20 @@ pub fn parse_edit(payload: &Value, limits: &Limits) -> Result<EditRequest, ChatE
     })
 }
 
-/// The `content` field of a text message: checked as sent, then sanitised, then checked again.
-fn text_content(f: &Fields<'_>, limits: &Limits) -> Result<String, ChatError> {
+/// The optional caption of an image or file message: the same length limit and sanitising
+/// as text, but empty (or markup only) is allowed and means no caption.
+fn caption(f: &Fields<'_>, limits: &Limits) -> Result<String, ChatError> {
     let raw = f.opt_str("content")?.unwrap_or("");
+    check_length(raw, limits)?;
+    let clean = sanitize_text(raw);
+    Ok(if clean.trim().is_empty() {
+        String::new()
+    } else {
+        clean
+    })
+}
+
+fn check_length(raw: &str, limits: &Limits) -> Result<(), ChatError> {
     let chars = raw.chars().count();
     if chars > limits.max_content_chars {
         return Err(ChatError::new(
@@ -281,6 +323,13 @@ fn text_content(f: &Fields<'_>, limits: &Limits) -> Result<String, ChatError> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// The `content` field of a text message: checked as sent, then sanitised, then checked again.
+fn text_content(f: &Fields<'_>, limits: &Limits) -> Result<String, ChatError> {
+    let raw = f.opt_str("content")?.unwrap_or("");
+    check_length(raw, limits)?;
     let empty = || ChatError::new(ErrorCode::ContentEmpty, "content must not be empty");
     if raw.trim().is_empty() {
         return Err(empty());
@@ -406,6 +455,7 @@ mod tests {
                 room: RoomRef::project(1),
                 kind: MessageType::Text,
                 content: "hi there".into(),
+                file: None,
                 reply_to_id: Some(4),
                 client_message_id: Some("c-1".into()),
             }
@@ -450,11 +500,26 @@ mod tests {
                 json!({"content": "x".repeat(10_001)}),
                 ErrorCode::ContentTooLong,
             ),
+            (json!({"type": "image"}), ErrorCode::FileRequired),
+            (json!({"type": "file", "fileId": null}), ErrorCode::FileRequired),
+            (json!({"type": "image", "fileId": 0}), ErrorCode::InvalidPayload),
+            (json!({"type": "file", "fileId": "3"}), ErrorCode::InvalidPayload),
             (
-                json!({"type": "image", "fileId": 3}),
-                ErrorCode::UnsupportedType,
+                json!({"type": "file", "fileId": 3, "fileName": 7}),
+                ErrorCode::InvalidPayload,
             ),
-            (json!({"type": "file"}), ErrorCode::UnsupportedType),
+            (
+                json!({"type": "file", "fileId": 3, "fileSize": -1}),
+                ErrorCode::InvalidPayload,
+            ),
+            (
+                json!({"type": "file", "fileId": 3, "mimeType": ["a"]}),
+                ErrorCode::InvalidPayload,
+            ),
+            (
+                json!({"type": "image", "fileId": 3, "content": "x".repeat(10_001)}),
+                ErrorCode::ContentTooLong,
+            ),
             (json!({"type": "video"}), ErrorCode::InvalidPayload),
             (json!({"type": 1}), ErrorCode::InvalidPayload),
             (json!({"fileId": 3}), ErrorCode::InvalidPayload),
@@ -472,6 +537,54 @@ mod tests {
         for (extra, expected) in cases {
             let payload = base(extra.clone());
             assert_eq!(code(parse_send(&payload, &l)), expected, "{extra}");
+        }
+    }
+
+    #[test]
+    fn image_and_file_payloads() {
+        let l = Limits::default();
+        let image = parse_send(
+            &json!({"roomType": "project", "roomId": 1, "type": "image", "fileId": 7,
+                    "fileName": "a.png", "fileSize": 10, "mimeType": "image/png"}),
+            &l,
+        )
+        .unwrap();
+        assert_eq!(image.kind, MessageType::Image);
+        assert_eq!(image.content, "", "no caption");
+        assert_eq!(
+            image.file,
+            Some(FileRequest {
+                file_id: 7,
+                client: ClientFileMeta {
+                    file_name: Some("a.png".into()),
+                    file_size: Some(10),
+                    mime_type: Some("image/png".into()),
+                },
+            })
+        );
+        let file = parse_send(
+            &json!({"roomType": "study", "roomId": 2, "type": "file", "fileId": 8,
+                    "content": "the <i>report</i>\n1 < 2"}),
+            &l,
+        )
+        .unwrap();
+        assert_eq!(file.kind, MessageType::File);
+        assert_eq!(file.content, "the report\n1 < 2", "a caption is sanitised");
+        assert_eq!(
+            file.file,
+            Some(FileRequest {
+                file_id: 8,
+                client: ClientFileMeta::default(),
+            })
+        );
+        for blank in ["", "   ", "<b></b>"] {
+            let r = parse_send(
+                &json!({"roomType": "study", "roomId": 2, "type": "file", "fileId": 8,
+                        "content": blank}),
+                &l,
+            )
+            .unwrap();
+            assert_eq!(r.content, "", "{blank:?} is no caption");
         }
     }
 

@@ -122,7 +122,7 @@ impl FilesService {
     /// Serves one request under [`FILES_PREFIX`].
     pub async fn handle<B>(&self, req: Request<B>) -> Response<HttpBody>
     where
-        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let rest = req
@@ -161,6 +161,40 @@ impl FilesService {
             Err(e) => Err(FileError::store(&e, "load user")),
         }
     }
+}
+
+/// Serve mode: the files API over the chat's store, verifying tokens with the chat's JWT
+/// settings. Returns the service and the warnings to log (a temporary data directory).
+pub fn start(
+    args: &FilesArgs,
+    store: Arc<dyn Store>,
+    jwt: &crate::chat::auth::JwtSettings,
+    clock: SharedClock,
+) -> Result<(FilesService, Vec<String>), config::FilesConfigError> {
+    let config = args.config()?;
+    let mut warnings = Vec::new();
+    let dir = match &config.data_dir {
+        Some(path) => DataDir::open(path).map_err(|e| config::FilesConfigError {
+            setting: "HUDDLE_DATA_DIR",
+            message: format!("cannot create {}: {e}", path.display()),
+        })?,
+        None => {
+            let dir = DataDir::temporary().map_err(|e| config::FilesConfigError {
+                setting: "HUDDLE_DATA_DIR",
+                message: format!("cannot create a temporary directory: {e}"),
+            })?;
+            warnings.push(format!(
+                "no HUDDLE_DATA_DIR: uploads go to the temporary directory {} and are removed at exit",
+                dir.path().display()
+            ));
+            dir
+        }
+    };
+    let verifier = JwtVerifier::new(jwt, clock.clone()).map_err(|e| config::FilesConfigError {
+        setting: "HUDDLE_JWT_SECRET",
+        message: e.to_string(),
+    })?;
+    Ok((FilesService::new(store, verifier, clock, dir, config), warnings))
 }
 
 fn method_not_allowed(allowed: &str) -> FileError {

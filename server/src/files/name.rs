@@ -1,9 +1,11 @@
 //! File names as stored and shown: the client's name reduced to a plain, safe base name
 //! (issue 5 item 1: "file name sanitised"; issue 4 item 7: no markup reaches a client).
 
-use huddle_storage::model::MAX_FILE_NAME_CHARS;
-
 use crate::chat::sanitize::sanitize_text;
+
+/// Longest name kept, in characters: the store's `files.file_name` column limit (the
+/// storage crate does not re-export its constant).
+pub const MAX_FILE_NAME_CHARS: usize = 255;
 
 /// The name used when nothing usable is left.
 pub const FALLBACK_NAME: &str = "file";

@@ -17,7 +17,6 @@
 //!   ignored.
 
 use std::io;
-use std::pin::pin;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -282,16 +281,19 @@ where
 {
     let (tx, rx) = mpsc::channel(PUMP_QUEUE);
     tokio::spawn(async move {
-        let mut body = pin!(body);
+        // Boxed: the pump owns the body across awaits on another task.
+        let mut body = Box::pin(body);
         loop {
             let frame = tokio::select! {
                 () = refused.cancelled() => break,
                 frame = body.frame() => frame,
             };
+            // Into an io::Error at once: the body's own error type need not be Send.
+            let frame = frame.map(|r| r.map_err(|e| io::Error::other(e.into())));
             match frame {
                 None => return,
                 Some(Err(e)) => {
-                    let _ = tx.send(Err(io::Error::other(e.into()))).await;
+                    let _ = tx.send(Err(e)).await;
                     return;
                 }
                 Some(Ok(frame)) => {
@@ -306,7 +308,10 @@ where
         drop(tx);
         let drain = async {
             let mut discarded: u64 = 0;
-            while let Some(Ok(frame)) = body.frame().await {
+            loop {
+                let Some(Ok(frame)) = body.frame().await else {
+                    break;
+                };
                 if let Ok(data) = frame.into_data() {
                     discarded += data.len() as u64;
                     if discarded > drain_limit {

@@ -115,7 +115,9 @@ fn main() {
         std::process::exit(2);
     }
     if args.queue == 0 || args.read_buffer == 0 || args.max_message == 0 {
-        eprintln!("huddle-floor: invalid setting: --queue, --read-buffer and --max-message must be at least 1");
+        eprintln!(
+            "huddle-floor: invalid setting: --queue, --read-buffer and --max-message must be at least 1"
+        );
         std::process::exit(2);
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -191,19 +193,8 @@ async fn connection(server: &Server, stream: TcpStream) {
         .max_message_size(Some(server.args.max_message))
         .max_frame_size(Some(server.args.max_message));
     let mut rooms = Vec::new();
-    let callback = |req: &Request, res: Response| -> Result<Response, ErrorResponse> {
-        match parse_rooms(req.uri().query()) {
-            Ok(list) => {
-                rooms = list;
-                Ok(res)
-            }
-            Err(e) => {
-                let mut err = ErrorResponse::new(Some(e.to_string()));
-                *err.status_mut() = http::StatusCode::BAD_REQUEST;
-                Err(err)
-            }
-        }
-    };
+    #[allow(clippy::result_large_err)] // see check_request
+    let callback = |req: &Request, res: Response| check_request(req, res, &mut rooms);
     let Ok(mut ws) = accept_hdr_async_with_config(stream, callback, Some(config)).await else {
         return;
     };
@@ -249,6 +240,27 @@ async fn connection(server: &Server, stream: TcpStream) {
     }
     for &room in &rooms {
         server.rooms.leave(room, id);
+    }
+}
+
+/// Reads the rooms from the upgrade request's query, or refuses it with 400.
+// The error type is tungstenite's handshake callback contract.
+#[allow(clippy::result_large_err)]
+fn check_request(
+    req: &Request,
+    res: Response,
+    rooms: &mut Vec<u64>,
+) -> Result<Response, ErrorResponse> {
+    match parse_rooms(req.uri().query()) {
+        Ok(list) => {
+            *rooms = list;
+            Ok(res)
+        }
+        Err(e) => {
+            let mut err = ErrorResponse::new(Some(e.to_string()));
+            *err.status_mut() = http::StatusCode::BAD_REQUEST;
+            Err(err)
+        }
     }
 }
 

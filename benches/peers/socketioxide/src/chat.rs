@@ -75,12 +75,11 @@ async fn authenticate(
         .get("token")
         .and_then(Value::as_str)
         .ok_or(AuthError::Required)?;
-    let claims = decode::<Claims>(token, &app.key, &app.validation).map_err(|e| {
-        match e.kind() {
+    let claims =
+        decode::<Claims>(token, &app.key, &app.validation).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
             _ => AuthError::Invalid,
-        }
-    })?;
+        })?;
     let id = match claims.claims.sub {
         Sub::Number(n) => n,
         Sub::Text(t) => t.parse().map_err(|_| AuthError::Invalid)?,
@@ -104,7 +103,11 @@ fn authorize(app: &App, user: &User, room: Room) -> Result<(), ChatError> {
     if !allows(user.id, user.role, &facts) {
         return Err(err(
             "ROOM_FORBIDDEN",
-            format!("you do not have access to {} {}", room.kind.as_str(), room.id),
+            format!(
+                "you do not have access to {} {}",
+                room.kind.as_str(),
+                room.id
+            ),
         ));
     }
     Ok(())
@@ -114,7 +117,13 @@ fn failure(e: &ChatError) -> Value {
     json!({ "ok": false, "error": { "code": e.code, "message": e.message } })
 }
 
-async fn on_join(s: SocketRef, io: SocketIo, TryData(data): TryData<Value>, ack: AckSender, State(app): Shared) {
+async fn on_join(
+    s: SocketRef,
+    io: SocketIo,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+    State(app): Shared,
+) {
     let data = data.unwrap_or(Value::Null);
     let Some(user) = user_of(&s) else { return };
     let outcome = parse_room(&data, "type", "id").and_then(|room| {
@@ -167,13 +176,22 @@ async fn on_leave(s: SocketRef, TryData(data): TryData<Value>, ack: AckSender) {
     }
 }
 
-async fn on_send(s: SocketRef, io: SocketIo, TryData(data): TryData<Value>, ack: AckSender, State(app): Shared) {
+async fn on_send(
+    s: SocketRef,
+    io: SocketIo,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+    State(app): Shared,
+) {
     let data = data.unwrap_or(Value::Null);
     let Some(user) = user_of(&s) else { return };
     let outcome = parse_send(&data).and_then(|(room, content)| {
         let name = room.name();
         if !s.rooms().iter().any(|r| *r == name) {
-            return Err(err("NOT_IN_ROOM", format!("join {name} before sending to it")));
+            return Err(err(
+                "NOT_IN_ROOM",
+                format!("join {name} before sending to it"),
+            ));
         }
         authorize(&app, &user, room)?;
         Ok((name, app.store.insert(&user, room, content)))

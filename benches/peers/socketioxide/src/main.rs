@@ -58,7 +58,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let app = Arc::new(chat::App::new(store::Store::with_fixture(users, projects), &args.jwt_secret));
+    let app = Arc::new(chat::App::new(
+        store::Store::with_fixture(users, projects),
+        &args.jwt_secret,
+    ));
     if let Err(e) = runtime.block_on(serve(args, app)) {
         eprintln!("socketioxide peer: {e}");
         std::process::exit(1);

@@ -101,7 +101,13 @@ pub struct Store {
     grants: HashSet<(u64, u64)>,
     tasks: HashSet<(u64, u64)>,
     // Held only to take an id and append, never across an await.
-    rooms: Mutex<(u64, HashMap<Room, Vec<Arc<Message>>>)>,
+    messages: Mutex<Messages>,
+}
+
+#[derive(Default)]
+struct Messages {
+    last_id: u64,
+    by_room: HashMap<Room, Vec<Arc<Message>>>,
 }
 
 const PROJECT_CREATOR: u64 = 1;
@@ -113,7 +119,7 @@ impl Store {
             projects: HashMap::new(),
             grants: HashSet::new(),
             tasks: HashSet::new(),
-            rooms: Mutex::new((0, HashMap::new())),
+            messages: Mutex::new(Messages::default()),
         };
         for id in 1..=users {
             s.users.insert(
@@ -154,10 +160,10 @@ impl Store {
 
     pub fn insert(&self, user: &User, room: Room, content: String) -> Arc<Message> {
         let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        let mut guard = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0 += 1;
+        let mut guard = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        guard.last_id += 1;
         let message = Arc::new(Message {
-            id: guard.0,
+            id: guard.last_id,
             room_type: room.kind.as_str(),
             room_id: room.id,
             sender_id: user.id,
@@ -180,13 +186,17 @@ impl Store {
             reply_to: None,
             file: None,
         });
-        guard.1.entry(room).or_default().push(Arc::clone(&message));
+        guard
+            .by_room
+            .entry(room)
+            .or_default()
+            .push(Arc::clone(&message));
         message
     }
 
     pub fn latest(&self, room: Room) -> Page {
-        let guard = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        let list = guard.1.get(&room).map(Vec::as_slice).unwrap_or(&[]);
+        let guard = self.messages.lock().unwrap_or_else(|e| e.into_inner());
+        let list = guard.by_room.get(&room).map(Vec::as_slice).unwrap_or(&[]);
         let page = &list[list.len().saturating_sub(HISTORY_PAGE)..];
         let has_more = list.len() > page.len();
         Page {
@@ -194,7 +204,11 @@ impl Store {
             room_type: room.kind.as_str(),
             room_id: room.id,
             has_more,
-            next_cursor: if has_more { page.first().map(|m| m.id) } else { None },
+            next_cursor: if has_more {
+                page.first().map(|m| m.id)
+            } else {
+                None
+            },
         }
     }
 }
@@ -207,7 +221,13 @@ mod tests {
     fn fixture_specs() {
         assert_eq!(parse_fixture("users=5000,projects=400"), Ok((5000, 400)));
         assert_eq!(parse_fixture(" projects=2, users=3"), Ok((3, 2)));
-        for bad in ["users=5", "users=0,projects=1", "users=1,rooms=1", "users=1,users=2,projects=1", "x"] {
+        for bad in [
+            "users=5",
+            "users=0,projects=1",
+            "users=1,rooms=1",
+            "users=1,users=2,projects=1",
+            "x",
+        ] {
             assert!(parse_fixture(bad).is_err(), "{bad}");
         }
     }
@@ -216,10 +236,22 @@ mod tests {
     fn access_facts_and_history() {
         let s = Store::with_fixture(3, 2);
         let user = s.user(2).unwrap();
-        let project = |id| Room { kind: RoomType::Project, id };
+        let project = |id| Room {
+            kind: RoomType::Project,
+            id,
+        };
         assert!(s.room_facts(&user, project(2)).unwrap().has_task);
         assert!(s.room_facts(&user, project(3)).is_none());
-        assert!(s.room_facts(&user, Room { kind: RoomType::Study, id: 1 }).is_none());
+        assert!(
+            s.room_facts(
+                &user,
+                Room {
+                    kind: RoomType::Study,
+                    id: 1
+                }
+            )
+            .is_none()
+        );
         assert!(s.user(4).is_none());
         for i in 0..60 {
             s.insert(&user, project(1), format!("m{i}"));
