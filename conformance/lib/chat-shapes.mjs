@@ -13,7 +13,7 @@ export const MESSAGE_FIELDS = Object.freeze([
   "editedAt", "deletedAt", "createdAt", "updatedAt",
 ]);
 
-/** Relations the spec allows on a Message (`file` only once files exist). */
+/** Relations the spec allows on a Message. */
 const MESSAGE_RELATIONS = Object.freeze(["sender", "replyTo", "file"]);
 
 /** Error codes are UPPER_SNAKE_CASE identifiers from the server's documented list. */
@@ -99,15 +99,47 @@ function assertMessageCore(m, what) {
 }
 
 /**
+ * The `file` relation (issue 5 item 2): null (or absent) for a text message or a
+ * tombstone, else exactly {id, fileName, fileSize, mimeType} equal to the
+ * message's own file fields, which come from the stored upload.
+ */
+function assertFileRelation(m, what) {
+  const hasFile = m.type !== "text" && m.deletedAt === null;
+  if (!hasFile) {
+    assert.ok(!Object.hasOwn(m, "file") || m.file === null, `${what}.file: expected null for ${m.type}${m.deletedAt ? " (deleted)" : ""}`);
+    if (m.deletedAt === null) {
+      for (const f of ["fileId", "fileName", "fileSize", "mimeType"]) {
+        assert.equal(m[f], null, `${what}.${f}: a text message carries no file`);
+      }
+    }
+    return;
+  }
+  assertId(m.fileId, `${what}.fileId`);
+  assert.equal(typeof m.fileName, "string", `${what}.fileName`);
+  assert.ok(Number.isSafeInteger(m.fileSize) && m.fileSize >= 0, `${what}.fileSize: ${JSON.stringify(m.fileSize)}`);
+  assert.equal(typeof m.mimeType, "string", `${what}.mimeType`);
+  assert.ok(Object.hasOwn(m, "file") && m.file !== null, `${what}.file: a ${m.type} message carries its file`);
+  assertKeys(m.file, ["id", "fileName", "fileSize", "mimeType"], [], `${what}.file`);
+  assert.deepEqual(
+    m.file,
+    { id: m.fileId, fileName: m.fileName, fileSize: m.fileSize, mimeType: m.mimeType },
+    `${what}.file must equal the message's file fields`,
+  );
+  if (m.type === "image") {
+    assert.ok(["image/jpeg", "image/png", "image/gif", "image/webp"].includes(m.mimeType), `${what}.mimeType: an image is ${m.mimeType}`);
+  }
+}
+
+/**
  * A full Message as sent in message:new / message:edited / message:history /
  * acks: exactly the model's fields plus `sender` (and `replyTo` when it
- * replies; `file` only as null for now), then every field of `expect` equal.
+ * replies; `file` for image and file messages), then every field of `expect` equal.
  */
 export function assertMessage(m, expect = {}, what = "message") {
   assertKeys(m, [...MESSAGE_FIELDS, "sender"], MESSAGE_RELATIONS, what);
   assertMessageCore(m, what);
   assertSender(m.sender, m.senderId, `${what}.sender`);
-  if (Object.hasOwn(m, "file")) assert.equal(m.file, null, `${what}.file: no file storage yet, expected null`);
+  assertFileRelation(m, what);
   if (m.replyToId === null) {
     assert.ok(!Object.hasOwn(m, "replyTo") || m.replyTo === null, `${what}.replyTo must be absent or null without replyToId`);
   } else {

@@ -1,6 +1,7 @@
 // Chat end-to-end, issue 4 items 5, 7 and 8: message:send (payload shapes of
-// message:new and the acks field by field, validation, image/file refused for
-// now, replies, sanitising, what is stored is what is broadcast, the
+// message:new and the acks field by field, validation, image/file messages
+// refused without a file of the sender (the accepted path is in
+// files-e2e.test.mjs), replies, sanitising, what is stored is what is broadcast, the
 // clientMessageId retry), errors as `error {message, code}` without an ack,
 // and message:read (one read per user, a repeat broadcasts nothing).
 
@@ -102,12 +103,14 @@ describe("message:send (issue 4 item 5)", () => {
     ["an unknown room type", { ...P1, roomType: "team", content: "hi" }, "INVALID_PAYLOAD"],
     ["a string roomId", { ...P1, roomId: "1", content: "hi" }, "INVALID_PAYLOAD"],
     ["a payload that is not an object", "hello", "INVALID_PAYLOAD"],
-    ["type image (files are not served yet)", {
-      ...P1, type: "image", content: "a picture", fileId: 1, fileName: "a.png", fileSize: 10, mimeType: "image/png",
-    }, "UNSUPPORTED_TYPE"],
-    ["type file (files are not served yet)", {
-      ...P1, type: "file", content: "a file", fileId: 1, fileName: "a.pdf", fileSize: 10, mimeType: "application/pdf",
-    }, "UNSUPPORTED_TYPE"],
+    ["type image with a fileId that names no upload", {
+      ...P1, type: "image", content: "a picture", fileId: 987654321, fileName: "a.png", fileSize: 10, mimeType: "image/png",
+    }, "FILE_NOT_FOUND"],
+    ["type file with a fileId that names no upload", {
+      ...P1, type: "file", content: "a file", fileId: 987654321, fileName: "a.pdf", fileSize: 10, mimeType: "application/pdf",
+    }, "FILE_NOT_FOUND"],
+    ["type image without a fileId", { ...P1, type: "image", content: "a picture" }, "FILE_REQUIRED"],
+    ["type file without a fileId", { ...P1, type: "file", content: "a file" }, "FILE_REQUIRED"],
     ["a room the user may not access", { ...P1, roomId: 2, content: "hi" }, ["NOT_IN_ROOM", "ROOM_FORBIDDEN"]],
     ["a room the user has access to but has not joined", { ...P1, roomType: "study", roomId: 2, content: "hi" }, "NOT_IN_ROOM"],
     ["an unknown room", { ...P1, roomType: "study", roomId: 99, content: "hi" }, ["NOT_IN_ROOM", "ROOM_NOT_FOUND"]],

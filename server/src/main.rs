@@ -13,12 +13,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use huddle_server::chat::clock::{OffsetClock, SharedClock, SystemClock};
 use huddle_server::chat::commands::{self as chat_commands, StartError};
 use huddle_server::config::{Cli, Command, Mode, ServeArgs, ServerArgs, Settings};
-use huddle_server::chat::clock::{OffsetClock, SharedClock, SystemClock};
 use huddle_server::engine::echo::EchoHandler;
-use huddle_server::files::FilesService;
 use huddle_server::engine::{Engine, EngineConfig};
+use huddle_server::files::FilesService;
 use huddle_server::http::{AllowedOrigins, Cors, Router, Server};
 use huddle_server::socketio::{SocketIo, SocketIoConfig};
 use huddle_server::{conformance, shutdown};
@@ -100,6 +100,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 fn serve_mode(mode: Mode, args: &ServerArgs, serve: Option<&ServeArgs>) -> Result<(), Failure> {
     let settings = args.settings(mode).map_err(Failure::setting)?;
+    // Checked before anything starts; the files API itself is built once the store is open.
+    if let Some(serve) = serve {
+        serve.files.config().map_err(Failure::setting)?;
+    }
     runtime()?.block_on(run(mode, settings, serve))
 }
 
@@ -145,7 +149,10 @@ fn endpoints(mode: Mode, settings: &Settings) -> Result<(SocketIo, Vec<Engine>),
 }
 
 /// The files API of serve mode, over the chat's store and JWT settings.
-fn start_files(serve: &ServeArgs, started: &chat_commands::Started) -> Result<FilesService, Failure> {
+fn start_files(
+    serve: &ServeArgs,
+    started: &chat_commands::Started,
+) -> Result<FilesService, Failure> {
     let chat_config = serve.chat.config().map_err(Failure::setting)?;
     // The same clock as the chat's store: the system clock, shifted by the test offset.
     let offset = chat_config.clock_offset;

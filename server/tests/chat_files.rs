@@ -5,7 +5,8 @@
 //! another member and the file marked attached; the 10 MiB image boundary (exactly
 //! 10,485,760 bytes accepted, one more refused); a text file refused as an image; another
 //! user's file refused; client metadata that disagrees with the record refused; file
-//! messages of any type with and without a caption.
+//! messages of any type with and without a caption; housekeeping keeping a file once a
+//! message carries it; refused file messages consuming no rate-limit token.
 
 mod chat_support;
 
@@ -21,8 +22,10 @@ use tokio_util::sync::CancellationToken;
 use chat_support::{Client, SECRET, WAIT, Ws, error_code, settings};
 use huddle_server::chat::auth::{JwtSigner, JwtVerifier};
 use huddle_server::chat::clock::{ManualClock, SharedClock};
+use huddle_server::chat::rate_limit::RateLimitSettings;
 use huddle_server::chat::{Chat, ChatSettings};
 use huddle_server::engine::{Engine, EngineConfig};
+use huddle_server::files::housekeeping::sweep_once;
 use huddle_server::files::{DataDir, FilesConfig, FilesService};
 use huddle_server::http::{AllowedOrigins, Cors, HttpConfig, Router, Server};
 use huddle_server::socketio::{SocketIo, SocketIoConfig};
@@ -37,7 +40,7 @@ struct FilesChat {
     store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
     shutdown: CancellationToken,
-    _dir: DataDir,
+    dir: DataDir,
     _io: SocketIo,
     _chat: Chat,
 }
@@ -91,7 +94,7 @@ async fn start_with(settings: ChatSettings) -> FilesChat {
         store,
         clock,
         shutdown,
-        _dir: dir,
+        dir,
         _io: io,
         _chat: chat,
     }
@@ -206,7 +209,9 @@ fn png(len: usize) -> Vec<u8> {
     v.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
     v.extend_from_slice(&[0x3a, 0x7e, 0x9b, 0x55]);
     let iend = 12;
-    let pad = len.checked_sub(v.len() + iend).expect("room for the chunks");
+    let pad = len
+        .checked_sub(v.len() + iend)
+        .expect("room for the chunks");
     if pad >= 12 {
         let data = pad - 12;
         v.extend_from_slice(&(data as u32).to_be_bytes());
@@ -224,7 +229,8 @@ fn png(len: usize) -> Vec<u8> {
 }
 
 fn image_message(file: &Value, extra: Value) -> Value {
-    let mut v = json!({"roomType": "project", "roomId": 1, "type": "image", "fileId": file["fileId"]});
+    let mut v =
+        json!({"roomType": "project", "roomId": 1, "type": "image", "fileId": file["fileId"]});
     for (k, x) in extra.as_object().expect("object") {
         v[k] = x.clone();
     }
@@ -260,7 +266,10 @@ async fn image_message_reaches_the_room_with_the_file_fields() {
     assert_eq!(ack["ok"], true, "{ack}");
     let message = &ack["message"];
     assert_eq!(message["type"], "image");
-    assert_eq!(message["content"], "our diagram", "the caption is sanitised");
+    assert_eq!(
+        message["content"], "our diagram",
+        "the caption is sanitised"
+    );
     assert_eq!(message["fileId"], id);
     assert_eq!(message["fileName"], "pic.png");
     assert_eq!(message["fileSize"], 4096);
@@ -272,7 +281,10 @@ async fn image_message_reaches_the_room_with_the_file_fields() {
     assert_eq!(message["sender"]["id"], 1);
 
     let received = alan.event("message:new").await;
-    assert_eq!(&received["message"], message, "what is stored is what is broadcast");
+    assert_eq!(
+        &received["message"], message,
+        "what is stored is what is broadcast"
+    );
     assert_eq!(ada.event("message:new").await["message"], *message);
     // Attached in the same commit: housekeeping keeps it from now on.
     assert!(server.store.get_file(id).await.unwrap().unwrap().attached);
@@ -309,7 +321,15 @@ async fn an_image_of_exactly_ten_mib_is_accepted_and_one_byte_more_is_refused() 
     assert_eq!(error_code(&ack), "FILE_TOO_LARGE");
     assert_eq!(ada.event("error").await["code"], "FILE_TOO_LARGE");
     let over_id = over["fileId"].as_u64().unwrap();
-    assert!(!server.store.get_file(over_id).await.unwrap().unwrap().attached);
+    assert!(
+        !server
+            .store
+            .get_file(over_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .attached
+    );
     // The image limit is not a file limit: the same bytes go as a file message.
     let ack = ada
         .request(
@@ -319,7 +339,15 @@ async fn an_image_of_exactly_ten_mib_is_accepted_and_one_byte_more_is_refused() 
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(ack["message"]["type"], "file");
-    assert!(server.store.get_file(over_id).await.unwrap().unwrap().attached);
+    assert!(
+        server
+            .store
+            .get_file(over_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .attached
+    );
 }
 
 #[tokio::test]
@@ -484,4 +512,79 @@ async fn file_messages_of_any_type_with_and_without_a_caption() {
         )
         .await;
     assert_eq!(error_code(&ack), "FILE_REQUIRED");
+}
+
+#[tokio::test]
+async fn housekeeping_keeps_a_file_once_a_message_carries_it() {
+    let server = start().await;
+    let mut ada = server.client(1).await;
+    ada.join("project", 1).await;
+    let kept = server.uploaded(1, "kept.png", &png(700)).await;
+    let dropped = server.uploaded(1, "dropped.png", &png(800)).await;
+    let ack = ada
+        .request("message:send", image_message(&kept, json!({})))
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    // A refused message attaches nothing.
+    let ack = ada
+        .request(
+            "message:send",
+            image_message(&dropped, json!({"fileSize": 1})),
+        )
+        .await;
+    assert_eq!(error_code(&ack), "FILE_METADATA_MISMATCH");
+
+    // A sweep whose cutoff lies after both uploads: only the unattached file goes.
+    let cutoff = server.store.now() + chrono::Duration::days(2);
+    let deleted = sweep_once(server.store.as_ref(), &server.dir, cutoff)
+        .await
+        .expect("sweep");
+    assert_eq!(deleted, 1);
+    let kept_id = kept["fileId"].as_u64().unwrap();
+    let dropped_id = dropped["fileId"].as_u64().unwrap();
+    let record = server.store.get_file(kept_id).await.unwrap().expect("kept");
+    assert!(record.attached);
+    let path = server.dir.file_path(&record.storage_key).expect("a key");
+    assert_eq!(std::fs::read(path).unwrap(), png(700), "the bytes stay");
+    assert!(server.store.get_file(dropped_id).await.unwrap().is_none());
+    // Sending the swept file now is refused.
+    let ack = ada
+        .request("message:send", image_message(&dropped, json!({})))
+        .await;
+    assert_eq!(error_code(&ack), "FILE_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn refused_file_messages_consume_no_rate_limit_token() {
+    let one = std::num::NonZeroU32::new(1).unwrap();
+    let mut s = settings();
+    s.rate_limit = RateLimitSettings {
+        per_minute: one,
+        burst: one,
+    };
+    let server = start_with(s).await;
+    let mut ada = server.client(1).await;
+    ada.join("project", 1).await;
+    let text = server.uploaded(1, "t.png", b"text, not an image").await;
+    for _ in 0..3 {
+        let ack = ada
+            .request("message:send", image_message(&text, json!({})))
+            .await;
+        assert_eq!(error_code(&ack), "INVALID_FILE_TYPE");
+    }
+    // The one token of the minute is still there.
+    let ack = ada
+        .request(
+            "message:send",
+            image_message(&text, json!({"type": "file"})),
+        )
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    let ack = ada
+        .request(
+            "message:send",
+            image_message(&text, json!({"type": "file"})),
+        )
+        .await;
+    assert_eq!(error_code(&ack), "RATE_LIMITED");
 }

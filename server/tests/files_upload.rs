@@ -13,8 +13,21 @@ use tokio::net::TcpStream;
 async fn a_png_named_exe_is_stored_as_png() {
     let server = start().await;
     let token = server.token(1);
-    let answer = upload(server.addr, Some(&token), "photo.exe", "application/x-msdownload", PNG_HEAD, 4096).await;
-    assert_eq!(answer.status, 201, "{:?}", String::from_utf8_lossy(&answer.body));
+    let answer = upload(
+        server.addr,
+        Some(&token),
+        "photo.exe",
+        "application/x-msdownload",
+        PNG_HEAD,
+        4096,
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        201,
+        "{:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
     let json = answer.json();
     assert_eq!(json["mimeType"], "image/png");
     assert_eq!(json["fileName"], "photo.exe");
@@ -34,7 +47,15 @@ async fn text_named_png_with_a_forged_type_is_text() {
     let server = start().await;
     let token = server.token(1);
     let text = b"just some words, not an image\n";
-    let answer = upload(server.addr, Some(&token), "picture.png", "image/png", text, text.len() as u64).await;
+    let answer = upload(
+        server.addr,
+        Some(&token),
+        "picture.png",
+        "image/png",
+        text,
+        text.len() as u64,
+    )
+    .await;
     assert_eq!(answer.status, 201);
     assert_eq!(answer.json()["mimeType"], "text/plain");
     assert_eq!(answer.json()["fileName"], "picture.png");
@@ -47,7 +68,13 @@ async fn file_names_are_sanitised() {
     let answer = upload_bytes(server.addr, &token, "../../etc/passwd.txt", b"x").await;
     assert_eq!(answer.status, 201);
     assert_eq!(answer.json()["fileName"], "passwd.txt");
-    let answer = upload_bytes(server.addr, &token, "..\\<img src=x onerror=alert(1)>cat.txt", b"x").await;
+    let answer = upload_bytes(
+        server.addr,
+        &token,
+        "..\\<img src=x onerror=alert(1)>cat.txt",
+        b"x",
+    )
+    .await;
     assert_eq!(answer.status, 201);
     assert_eq!(answer.json()["fileName"], "cat.txt");
 }
@@ -56,12 +83,27 @@ async fn file_names_are_sanitised() {
 async fn exactly_the_limit_is_accepted() {
     let server = start().await;
     let token = server.token(1);
-    let answer = upload(server.addr, Some(&token), "big.bin", "application/octet-stream", b"\0", DEFAULT_MAX_UPLOAD_BYTES).await;
-    assert_eq!(answer.status, 201, "{:?}", String::from_utf8_lossy(&answer.body));
+    let answer = upload(
+        server.addr,
+        Some(&token),
+        "big.bin",
+        "application/octet-stream",
+        b"\0",
+        DEFAULT_MAX_UPLOAD_BYTES,
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        201,
+        "{:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
     assert_eq!(answer.json()["fileSize"], 52_428_800);
     let id = answer.json()["fileId"].as_u64().unwrap();
     let record = server.store.get_file(id).await.unwrap().unwrap();
-    let len = std::fs::metadata(server.files.dir().path().join(&record.storage_key)).unwrap().len();
+    let len = std::fs::metadata(server.files.dir().path().join(&record.storage_key))
+        .unwrap()
+        .len();
     assert_eq!(len, 52_428_800);
 }
 
@@ -117,7 +159,15 @@ async fn uploads_need_a_valid_token() {
     assert_eq!(forged.status, 401);
     assert_eq!(forged.error_code(), "AUTH_INVALID");
     let unknown_user = server.token(999);
-    let unknown = upload(server.addr, Some(&unknown_user), "a.txt", "text/plain", b"hi", 2).await;
+    let unknown = upload(
+        server.addr,
+        Some(&unknown_user),
+        "a.txt",
+        "text/plain",
+        b"hi",
+        2,
+    )
+    .await;
     assert_eq!(unknown.status, 401);
     assert_eq!(unknown.error_code(), "USER_NOT_FOUND");
     assert!(server.stored_names().is_empty());
@@ -144,7 +194,13 @@ async fn malformed_or_fileless_forms_are_400() {
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--{BOUNDARY}--\r\n"
     );
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    write_upload_head(&mut stream, Some(&token), &multipart_type(), body.len() as u64).await;
+    write_upload_head(
+        &mut stream,
+        Some(&token),
+        &multipart_type(),
+        body.len() as u64,
+    )
+    .await;
     stream.write_all(body.as_bytes()).await.unwrap();
     let answer = read_answer(&mut stream, false).await;
     assert_eq!(answer.status, 400);
@@ -154,7 +210,13 @@ async fn malformed_or_fileless_forms_are_400() {
     let mut body = before;
     body.extend_from_slice(b"some text");
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    write_upload_head(&mut stream, Some(&token), &multipart_type(), body.len() as u64).await;
+    write_upload_head(
+        &mut stream,
+        Some(&token),
+        &multipart_type(),
+        body.len() as u64,
+    )
+    .await;
     stream.write_all(&body).await.unwrap();
     let answer = read_answer(&mut stream, false).await;
     assert_eq!(answer.status, 400);

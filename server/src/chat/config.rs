@@ -17,6 +17,7 @@
 //! | `--rate-limit-per-minute` | `HUDDLE_RATE_LIMIT_PER_MINUTE` | 10 | `message:send` per user per minute |
 //! | `--rate-limit-burst` | `HUDDLE_RATE_LIMIT_BURST` | the per-minute value | sends allowed at once |
 //! | `--max-content-chars` | `HUDDLE_MAX_CONTENT_CHARS` | 10000 | longest text, in Unicode code points |
+//! | `--max-image-bytes` | `HUDDLE_MAX_IMAGE_BYTES` | 10485760 | largest file of an image message (at least 1) |
 //! | `--history-page-size` | `HUDDLE_HISTORY_PAGE_SIZE` | 50 | messages in the page sent on join |
 //! | `--history-max-limit` | `HUDDLE_HISTORY_MAX_LIMIT` | 100 | cap of `message:history`'s `limit` |
 //! | `--max-catch-up` | `HUDDLE_MAX_CATCH_UP` | 10000 | most messages replayed on a rejoin with `sinceId` |
@@ -39,8 +40,8 @@ use super::ChatSettings;
 use super::auth::JwtSettings;
 use super::rate_limit::RateLimitSettings;
 use super::validate::Limits;
-use crate::files::attachment::AttachmentLimits;
 use super::writer::WriterSettings;
+use crate::files::attachment::AttachmentLimits;
 
 /// The HS256 secret used when none is configured in demo mode (no database). Tokens signed
 /// with it are worthless by design: it is public.

@@ -501,9 +501,18 @@ mod tests {
                 ErrorCode::ContentTooLong,
             ),
             (json!({"type": "image"}), ErrorCode::FileRequired),
-            (json!({"type": "file", "fileId": null}), ErrorCode::FileRequired),
-            (json!({"type": "image", "fileId": 0}), ErrorCode::InvalidPayload),
-            (json!({"type": "file", "fileId": "3"}), ErrorCode::InvalidPayload),
+            (
+                json!({"type": "file", "fileId": null}),
+                ErrorCode::FileRequired,
+            ),
+            (
+                json!({"type": "image", "fileId": 0}),
+                ErrorCode::InvalidPayload,
+            ),
+            (
+                json!({"type": "file", "fileId": "3"}),
+                ErrorCode::InvalidPayload,
+            ),
             (
                 json!({"type": "file", "fileId": 3, "fileName": 7}),
                 ErrorCode::InvalidPayload,

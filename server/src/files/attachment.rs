@@ -165,12 +165,33 @@ mod tests {
     fn image_limit_is_inclusive() {
         let l = AttachmentLimits::default();
         let none = ClientFileMeta::default();
-        assert!(check_record(&record("image/png", 10_485_760), AttachmentKind::Image, &none, &l).is_ok());
-        let err = check_record(&record("image/png", 10_485_761), AttachmentKind::Image, &none, &l)
-            .unwrap_err();
+        assert!(
+            check_record(
+                &record("image/png", 10_485_760),
+                AttachmentKind::Image,
+                &none,
+                &l
+            )
+            .is_ok()
+        );
+        let err = check_record(
+            &record("image/png", 10_485_761),
+            AttachmentKind::Image,
+            &none,
+            &l,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "FILE_TOO_LARGE");
         // A file message has no image limit.
-        assert!(check_record(&record("image/png", 10_485_761), AttachmentKind::File, &none, &l).is_ok());
+        assert!(
+            check_record(
+                &record("image/png", 10_485_761),
+                AttachmentKind::File,
+                &none,
+                &l
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -180,8 +201,8 @@ mod tests {
         for mime in IMAGE_TYPES {
             assert!(check_record(&record(mime, 10), AttachmentKind::Image, &none, &l).is_ok());
         }
-        let err = check_record(&record("text/plain", 10), AttachmentKind::Image, &none, &l)
-            .unwrap_err();
+        let err =
+            check_record(&record("text/plain", 10), AttachmentKind::Image, &none, &l).unwrap_err();
         assert_eq!(err.code(), "INVALID_FILE_TYPE");
         assert!(check_record(&record("text/plain", 10), AttachmentKind::File, &none, &l).is_ok());
     }
@@ -197,9 +218,27 @@ mod tests {
         };
         assert!(check_record(&r, AttachmentKind::Image, &ok, &l).is_ok());
         for (bad, field) in [
-            (ClientFileMeta { file_name: Some("b.png".into()), ..ok.clone() }, "fileName"),
-            (ClientFileMeta { file_size: Some(11), ..ok.clone() }, "fileSize"),
-            (ClientFileMeta { mime_type: Some("image/gif".into()), ..ok.clone() }, "mimeType"),
+            (
+                ClientFileMeta {
+                    file_name: Some("b.png".into()),
+                    ..ok.clone()
+                },
+                "fileName",
+            ),
+            (
+                ClientFileMeta {
+                    file_size: Some(11),
+                    ..ok.clone()
+                },
+                "fileSize",
+            ),
+            (
+                ClientFileMeta {
+                    mime_type: Some("image/gif".into()),
+                    ..ok.clone()
+                },
+                "mimeType",
+            ),
         ] {
             match check_record(&r, AttachmentKind::Image, &bad, &l) {
                 Err(AttachmentError::Mismatch { field: f }) => assert_eq!(f, field),

@@ -66,8 +66,38 @@ impl DataDir {
     /// The path of a stored key; `None` for a key this module did not make (no path
     /// can ever escape the directory).
     pub fn file_path(&self, key: &str) -> Option<PathBuf> {
-        let valid = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
+        let valid =
+            !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
         valid.then(|| self.path.join(key))
+    }
+
+    /// Removes uploads in progress last modified before `cutoff`: left by a process that
+    /// was killed mid-upload (a live upload writes continuously, so it is never that old).
+    /// Returns how many were removed.
+    pub fn remove_stale_partials(&self, cutoff: std::time::SystemTime) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.path)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let is_partial = name
+                .to_str()
+                .is_some_and(|n| n.starts_with(PARTIAL_PREFIX) && n.ends_with(".part"));
+            if !is_partial {
+                continue;
+            }
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified < cutoff);
+            if stale {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Removes a stored file; a file already gone is not an error.
@@ -95,6 +125,21 @@ mod tests {
         assert!(dir.file_path("../x").is_none());
         assert!(dir.file_path("").is_none());
         assert!(dir.file_path(".upload-x.part").is_none());
+    }
+
+    #[test]
+    fn stale_partials_are_removed_and_nothing_else() {
+        let dir = DataDir::temporary().unwrap();
+        let partial = dir.partial().unwrap();
+        let (_file, kept) = partial.keep().unwrap();
+        std::fs::write(dir.path().join("00ff"), b"stored").unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert_eq!(dir.remove_stale_partials(past).unwrap(), 0);
+        assert!(kept.exists());
+        let future = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert_eq!(dir.remove_stale_partials(future).unwrap(), 1);
+        assert!(!kept.exists());
+        assert!(dir.path().join("00ff").exists());
     }
 
     #[test]

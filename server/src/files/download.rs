@@ -61,7 +61,8 @@ pub async fn download(
 ) -> Result<Response<HttpBody>, FileError> {
     let user = svc.authenticate(headers).await?;
     // Canonical decimal only ("12", not "+12" or "012"): one URL per file.
-    let canonical = !id.is_empty() && !id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit());
+    let canonical =
+        !id.is_empty() && !id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit());
     let Some(id) = canonical.then(|| id.parse::<u64>().ok()).flatten() else {
         return Err(FileError::not_found());
     };
@@ -72,7 +73,11 @@ pub async fn download(
         .map_err(|e| FileError::store(&e, "get file"))?
         .ok_or_else(FileError::not_found)?;
     if !may_read(svc, &user, &record).await? {
-        tracing::info!(file_id = id, user_id = user.id, "download refused: no access");
+        tracing::info!(
+            file_id = id,
+            user_id = user.id,
+            "download refused: no access"
+        );
         return Err(FileError::not_found());
     }
     let Some(path) = svc.dir().file_path(&record.storage_key) else {
@@ -89,7 +94,12 @@ pub async fn download(
     };
     let size = file.metadata().await.map_err(|e| disk_error(&e))?.len();
     if size != record.file_size {
-        tracing::error!(file_id = id, on_disk = size, recorded = record.file_size, "file size differs from its record");
+        tracing::error!(
+            file_id = id,
+            on_disk = size,
+            recorded = record.file_size,
+            "file size differs from its record"
+        );
     }
     let validators = validators(&record);
     let mut res = Response::new(Either::Left(Full::new(Bytes::new())));
@@ -118,8 +128,10 @@ pub async fn download(
                 format!("the range is outside the file ({size} bytes)"),
             )
             .response();
-            res.headers_mut()
-                .insert(header::CONTENT_RANGE, header_value(&format!("bytes */{size}")));
+            res.headers_mut().insert(
+                header::CONTENT_RANGE,
+                header_value(&format!("bytes */{size}")),
+            );
             return Ok(res);
         }
     };

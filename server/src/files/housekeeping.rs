@@ -1,6 +1,7 @@
 //! Housekeeping (issue 5 item 4): files no message carries are deleted once older than
 //! `unattached_ttl` — the record first (the store refuses if a message took the file in
-//! the meantime), then the bytes. A periodic task runs [`sweep_once`].
+//! the meantime), then the bytes. A periodic task runs [`sweep_once`], and also removes
+//! partial uploads left by a process killed mid-upload once they are as old.
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
@@ -49,7 +50,10 @@ pub async fn sweep_once(
 }
 
 /// Runs [`sweep_once`] every `sweep_interval` until `shutdown` is cancelled.
-pub fn spawn_sweeper(files: FilesService, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sweeper(
+    files: FilesService,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let interval = files.config().sweep_interval;
         let ttl = chrono::Duration::from_std(files.config().unattached_ttl)
@@ -62,10 +66,25 @@ pub fn spawn_sweeper(files: FilesService, shutdown: CancellationToken) -> tokio:
             let cutoff = now(files.clock().as_ref())
                 .checked_sub_signed(ttl)
                 .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            // Partial uploads of a killed process: aged by the system clock (file times).
+            let partial_cutoff = std::time::SystemTime::now()
+                .checked_sub(files.config().unattached_ttl)
+                .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+            let dir = files.dir().clone();
+            match tokio::task::spawn_blocking(move || dir.remove_stale_partials(partial_cutoff))
+                .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(removed = n, "removed stale partial uploads"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot clean partial uploads"),
+                Err(e) => tracing::warn!(error = %e, "partial upload cleanup task failed"),
+            }
             match sweep_once(files.store().as_ref(), files.dir(), cutoff).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "removed unattached files"),
-                Err(e) => tracing::warn!(error = %e, "file housekeeping failed; retrying at the next sweep"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "file housekeeping failed; retrying at the next sweep")
+                }
             }
         }
     })

@@ -194,7 +194,10 @@ pub fn start(
         setting: "HUDDLE_JWT_SECRET",
         message: e.to_string(),
     })?;
-    Ok((FilesService::new(store, verifier, clock, dir, config), warnings))
+    Ok((
+        FilesService::new(store, verifier, clock, dir, config),
+        warnings,
+    ))
 }
 
 fn method_not_allowed(allowed: &str) -> FileError {

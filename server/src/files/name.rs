@@ -43,7 +43,12 @@ mod tests {
     #[test]
     fn control_characters_and_markup_are_removed() {
         assert_eq!(sanitize_file_name("a\u{0}b\r\nc\t.txt"), "abc.txt");
-        assert_eq!(sanitize_file_name("<b>report</b>.pdf"), "report.pdf");
+        assert_eq!(
+            sanitize_file_name("<img src=x onerror=alert(1)>report.pdf"),
+            "report.pdf"
+        );
+        // A closing tag's `/` is a path separator: what precedes it is dropped first.
+        assert_eq!(sanitize_file_name("<b>x</b>.pdf"), "b>.pdf");
         assert_eq!(sanitize_file_name("1 < 2 & 3.txt"), "1 < 2 & 3.txt");
     }
 
@@ -54,6 +59,9 @@ mod tests {
         assert_eq!(sanitize_file_name(".."), FALLBACK_NAME);
         assert_eq!(sanitize_file_name(".bashrc"), "bashrc");
         let long = "é".repeat(400);
-        assert_eq!(sanitize_file_name(&long).chars().count(), MAX_FILE_NAME_CHARS);
+        assert_eq!(
+            sanitize_file_name(&long).chars().count(),
+            MAX_FILE_NAME_CHARS
+        );
     }
 }

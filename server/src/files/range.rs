@@ -85,9 +85,10 @@ impl Validators {
                 return false;
             };
             // Weak comparison (RFC 9110 §13.1.2).
-            return value.split(',').map(str::trim).any(|tag| {
-                tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag
-            });
+            return value
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag);
         }
         headers
             .get(header::IF_MODIFIED_SINCE)
@@ -124,10 +125,22 @@ mod tests {
     fn single_ranges() {
         use RangeAnswer::*;
         assert_eq!(parse_range("bytes=0-9", 100), Partial { start: 0, end: 9 });
-        assert_eq!(parse_range("bytes=90-", 100), Partial { start: 90, end: 99 });
-        assert_eq!(parse_range("bytes=90-500", 100), Partial { start: 90, end: 99 });
-        assert_eq!(parse_range("bytes=-10", 100), Partial { start: 90, end: 99 });
-        assert_eq!(parse_range("bytes=-500", 100), Partial { start: 0, end: 99 });
+        assert_eq!(
+            parse_range("bytes=90-", 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range("bytes=90-500", 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range("bytes=-10", 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range("bytes=-500", 100),
+            Partial { start: 0, end: 99 }
+        );
         assert_eq!(parse_range("bytes=100-", 100), Unsatisfiable);
         assert_eq!(parse_range("bytes=-0", 100), Unsatisfiable);
         assert_eq!(parse_range("bytes=0-", 0), Unsatisfiable);

@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn signatures_win_over_everything() {
         assert_eq!(detect_mime(PNG, true), "image/png");
-        assert_eq!(detect_mime(b"\xff\xd8\xff\xe0\0\x10JFIF", true), "image/jpeg");
+        assert_eq!(
+            detect_mime(b"\xff\xd8\xff\xe0\0\x10JFIF", true),
+            "image/jpeg"
+        );
         assert_eq!(detect_mime(b"GIF89a\x01\0\x01\0", true), "image/gif");
         assert_eq!(detect_mime(b"RIFF\x24\0\0\0WEBPVP8 ", true), "image/webp");
         assert_eq!(detect_mime(b"%PDF-1.7\n", true), "application/pdf");

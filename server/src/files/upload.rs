@@ -83,7 +83,11 @@ where
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
 
     let mut received: Option<Received> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, max))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, max))?
+    {
         if received.is_none() && field.name() == Some("file") {
             received = Some(receive_file(svc.dir(), field, max).await?);
         } else {
@@ -121,7 +125,9 @@ async fn receive_file(
     max: u64,
 ) -> Result<Received, FileError> {
     let file_name = sanitize_file_name(field.file_name().unwrap_or(""));
-    let partial = dir.partial().map_err(|e| disk_error(&e, "create upload file"))?;
+    let partial = dir
+        .partial()
+        .map_err(|e| disk_error(&e, "create upload file"))?;
     let std_file = partial
         .as_file()
         .try_clone()

@@ -146,8 +146,12 @@ impl Answer {
 
     /// The body as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     /// The error code of a JSON error answer.
@@ -174,7 +178,11 @@ async fn read_answer_inner(stream: &mut TcpStream, head_request: bool) -> Answer
             break pos + 4;
         }
         let n = stream.read(&mut chunk).await.expect("read answer");
-        assert!(n > 0, "connection closed before the answer's head: {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "connection closed before the answer's head: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8(buf[..head_end].to_vec()).expect("ASCII head");
@@ -197,7 +205,11 @@ async fn read_answer_inner(stream: &mut TcpStream, head_request: bool) -> Answer
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
         .map(|(_, v)| v.parse().expect("content-length"))
         .unwrap_or(0);
-    let length = if head_request || status == 304 { 0 } else { length };
+    let length = if head_request || status == 304 {
+        0
+    } else {
+        length
+    };
     let mut body = buf[head_end..].to_vec();
     while body.len() < length {
         let n = stream.read(&mut chunk).await.expect("read body");
@@ -298,18 +310,34 @@ pub async fn upload(
     let total = before.len() as u64 + len + after.len() as u64;
     write_upload_head(&mut stream, token, &multipart_type(), total).await;
     stream.write_all(&before).await.expect("write");
-    write_contents(&mut stream, first, len).await.expect("write");
+    write_contents(&mut stream, first, len)
+        .await
+        .expect("write");
     stream.write_all(&after).await.expect("write");
     read_answer(&mut stream, false).await
 }
 
 /// Uploads `bytes` whole, named `file_name`; returns the answer.
 pub async fn upload_bytes(addr: SocketAddr, token: &str, file_name: &str, bytes: &[u8]) -> Answer {
-    upload(addr, Some(token), file_name, "application/octet-stream", bytes, bytes.len() as u64).await
+    upload(
+        addr,
+        Some(token),
+        file_name,
+        "application/octet-stream",
+        bytes,
+        bytes.len() as u64,
+    )
+    .await
 }
 
 /// A GET (or HEAD) of `path` with extra header lines; returns the answer.
-pub async fn get(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, extra: &[(&str, &str)]) -> Answer {
+pub async fn get(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Answer {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     if let Some(t) = token {
