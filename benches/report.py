@@ -79,19 +79,34 @@ def row_of(r):
         "rss_conn": mem.get("per_connection_bytes"),
         "peak": (mem.get("peak_kib") or 0) / 1024 if mem else None,
         "ok": r["ok"],
+        "cpu_server": (r.get("cpu") or {}).get("server"),
+        "cpu_gen": (r.get("cpu") or {}).get("generator"),
+        "gen_threads": (r.get("cpu") or {}).get("generator_threads", 1),
         "missing": r["missing_deliveries"],
         "db": r.get("db"),
     }
 
 
 SCENARIOS = [
-    ("fanout", "Fan-out: 1,000 clients, 10 rooms of 100, 10 senders"),
-    ("bigroom", "Big room: 1,000 members, 1 sender"),
-    ("latency", "Latency at a paced 20,000 deliveries/s (fan-out layout)"),
-    ("idle", "Idle: 10,000 WebSocket connections"),
-    ("persisted", "Persisted: 100 clients, 10 rooms, 10 senders, ack-paced"),
-    ("polling", "Polling: 200 long-polling clients, 10 rooms, 10 senders"),
+    ("fanout", "Fan-out"),
+    ("bigroom", "Big room"),
+    ("latency", "Latency at a fixed rate"),
+    ("idle", "Idle connections"),
+    ("persisted", "Persisted"),
+    ("polling", "Long-polling"),
 ]
+
+
+def title_of(runs, scenario, name):
+    r = next((x for x in runs if x["scenario"] == scenario), None)
+    if r is None:
+        return name
+    what = f"{r['clients']:,} {r['transport']} clients in {r['rooms']} room{'s' if r['rooms'] > 1 else ''}"
+    if r["senders"]:
+        what += f", {r['senders']} sender{'s' if r['senders'] > 1 else ''}, pace {r['pace']}"
+    else:
+        what += ", nobody sending"
+    return f"{name}: {what}"
 
 
 def scenario_table(runs, scenario):
@@ -100,7 +115,7 @@ def scenario_table(runs, scenario):
         return None
     base = find(runs, scenario, "huddle") or find(runs, scenario, "huddle+mariadb")
     head = ["server", "clients", "deliveries/s", "huddle ÷ it", "msgs/s", "p50 ms", "p99 ms",
-            "p99.9 ms", "connects/s", "RSS/conn B", "peak RSS MiB", "ok"]
+            "p99.9 ms", "connects/s", "RSS/conn B", "peak RSS MiB", "server CPU", "gen CPU", "ok"]
     rows = []
     for s in servers:
         r = find(runs, scenario, s)
@@ -111,12 +126,14 @@ def scenario_table(runs, scenario):
         if scenario == "idle" and base:
             rel = ratio(x["rss_conn"], (base.get("memory") or {}).get("per_connection_bytes"))
         ok = "yes" if x["ok"] else f"NO (missing {x['missing']})"
+        if x["cpu_gen"] is not None and x["deliveries"] and x["cpu_gen"] >= 0.9 * x["gen_threads"]:
+            ok += "; generator-bound"
         if x["db"]:
             ok += f"; db {x['db']['found']}/{x['db']['acked']} acked found"
         rows.append([s, fmt_num(x["clients"]), fmt_num(x["deliveries"]), fmt_ratio(rel),
                      fmt_num(x["messages"]), fmt_num(x["p50"], 2), fmt_num(x["p99"], 2),
                      fmt_num(x["p999"], 2), fmt_num(x["connect"]), fmt_num(x["rss_conn"]),
-                     fmt_num(x["peak"], 1), ok])
+                     fmt_num(x["peak"], 1), fmt_num(x["cpu_server"], 2), fmt_num(x["cpu_gen"], 2), ok])
     return head, rows
 
 
@@ -305,7 +322,8 @@ def main():
     out = Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
     md = []
-    for sc, title in SCENARIOS + [("sweep", "Throughput against client count (fan-out layout)")]:
+    for sc, name in SCENARIOS + [("sweep", "Throughput against client count (rooms of 100, one sender per room)")]:
+        title = title_of(runs, sc, name) if sc != "sweep" else name
         table = scenario_table(runs, sc) if sc != "sweep" else None
         if sc == "sweep":
             sweep = [r for r in runs if r["scenario"] in ("sweep", "fanout")]

@@ -8,6 +8,7 @@
 #   benches/scripts/criterion-runs.sh --table-only [RUNS]           # table of saved runs
 #
 # Each run is saved as the criterion baseline `run-<k>` in target/criterion.
+# Criterion args after `--` go before the case filter (e.g. `-- --measurement-time 5`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,12 +22,20 @@ shift || true
 [ "${1:-}" = -- ] && shift
 extra=("$@")
 
+# Each case runs in its own process: glibc malloc's state after one case changes
+# the next one's times (binary_event encode after chat_10k: about 4x slower, on
+# both sides at random; gone with a fresh process or with tcache disabled), and
+# that would measure benchmark order, not codecs.
+cases=(small_event kilobyte_event chat_10k binary_event polling_50)
 if ! $table_only; then
+    cargo bench -p huddle-benches --bench codec --no-run
     for k in $(seq 1 "$runs"); do
-        echo "run $k/$runs" >&2
-        cargo bench -p huddle-benches --bench codec -- \
-            --warm-up-time 1 --measurement-time 3 --noplot \
-            --save-baseline "run-$k" "${extra[@]}" >/dev/null
+        for case in "${cases[@]}"; do
+            echo "run $k/$runs: $case" >&2
+            cargo bench -p huddle-benches --bench codec -- \
+                --warm-up-time 1 --measurement-time 3 --noplot \
+                --save-baseline "run-$k" "${extra[@]}" "/$case/" >/dev/null 2>&1
+        done
     done
 fi
 

@@ -70,6 +70,21 @@ pub struct MemoryReport {
     pub per_connection_bytes: u64,
 }
 
+/// How busy the processes were during the measurement, in cores (1.0 = one core
+/// all the time).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Cpu {
+    /// The server (when its pid was given).
+    pub server: Option<f64>,
+    /// The load generator itself.
+    pub generator: Option<f64>,
+    /// The generator's worker threads: at `generator` close to this, the generator
+    /// and not the server was the limit.
+    pub generator_threads: usize,
+    /// The host's 1-minute load average at the end (other work on the machine).
+    pub host_load_1m: Option<f64>,
+}
+
 /// One run's report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Report {
@@ -108,6 +123,7 @@ pub struct Report {
     pub latency_us: Percentiles,
     pub ack_latency_us: Percentiles,
     pub memory: Option<MemoryReport>,
+    pub cpu: Cpu,
     /// Clients whose connection ended before the run did.
     pub dropped: usize,
     pub errors: BTreeMap<String, u64>,

@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::config::{Protocol, RunConfig, Transport};
 use crate::polling;
 use crate::procfs::{self, Sampler};
-use crate::report::{Connect, MemoryReport, Percentiles, Report};
+use crate::report::{Connect, Cpu, MemoryReport, Percentiles, Report};
 use crate::sender::Sender;
 use crate::session::Session;
 use crate::shared::{Phase, Shared};
@@ -181,16 +181,22 @@ pub async fn execute(cfg: RunConfig) -> Result<Report, RunError> {
     if cfg.senders > 0 {
         shared.set_phase(Phase::Warmup);
         tokio::time::sleep(cfg.warmup).await;
-        let t0 = Instant::now();
+    }
+    let server_ticks = || cfg.server_pid.and_then(|pid| procfs::cpu_ticks(Some(pid)));
+    let cpu_before = (server_ticks(), procfs::cpu_ticks(None));
+    let t0 = Instant::now();
+    if cfg.senders > 0 {
         shared.set_phase(Phase::Measure);
         tokio::time::sleep(cfg.duration).await;
         shared.set_phase(Phase::Drain);
         measured = t0.elapsed();
-        drained = shared.drained(cfg.drain).await;
     } else {
-        let t0 = Instant::now();
         tokio::time::sleep(cfg.duration).await;
         measured = t0.elapsed();
+    }
+    let cpu_after = (server_ticks(), procfs::cpu_ticks(None));
+    if cfg.senders > 0 {
+        drained = shared.drained(cfg.drain).await;
     }
     let end = cfg.server_pid.and_then(procfs::read);
     let peak = sampler.as_ref().map_or(0, Sampler::peak_kib);
@@ -239,6 +245,19 @@ pub async fn execute(cfg: RunConfig) -> Result<Report, RunError> {
             per_connection_bytes: grew / (totals.ready.max(1) as u64),
         }
     });
+    let util = |before: Option<u64>, after: Option<u64>| match (before, after) {
+        (Some(b), Some(a)) if secs > 0.0 => Some(
+            ((a.saturating_sub(b)) as f64 / procfs::TICKS_PER_SECOND / secs * 100.0).round()
+                / 100.0,
+        ),
+        _ => None,
+    };
+    let cpu = Cpu {
+        server: util(cpu_before.0, cpu_after.0),
+        generator: util(cpu_before.1, cpu_after.1),
+        generator_threads: cfg.threads,
+        host_load_1m: procfs::load_average(),
+    };
     let mut errors = totals.sum.errors.clone();
     if lost_tasks > 0 {
         errors.insert("client task did not stop".into(), lost_tasks as u64);
@@ -281,6 +300,7 @@ pub async fn execute(cfg: RunConfig) -> Result<Report, RunError> {
         latency_us: Percentiles::of(&shared.latency()),
         ack_latency_us: Percentiles::of(&shared.ack_latency()),
         memory,
+        cpu,
         dropped: totals.dropped,
         errors,
         db,

@@ -173,6 +173,16 @@ impl Session {
         &self.limits
     }
 
+    /// What the session is waiting for (for error messages).
+    pub fn waiting_for(&self) -> &'static str {
+        match self.stage {
+            Stage::Opening => "the Engine.IO OPEN",
+            Stage::Connecting => "the Socket.IO CONNECT",
+            Stage::Joining => "room:joined",
+            Stage::Ready => "nothing",
+        }
+    }
+
     /// Whether every room is joined.
     pub fn is_ready(&self) -> bool {
         self.stage == Stage::Ready

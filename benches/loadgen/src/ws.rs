@@ -142,7 +142,10 @@ pub async fn run(
                 None
             }
             Err(_) => {
-                client.stats.error("connect timeout");
+                client.stats.error(format!(
+                    "connect timeout waiting for {}",
+                    session.waiting_for()
+                ));
                 None
             }
         }

@@ -86,6 +86,13 @@ async fn authenticate(
     };
     let user = app.store.user(id).ok_or(AuthError::UnknownUser)?;
     s.extensions.insert(user);
+    // socketioxide sends CONNECT and then spawns the connect handler as a task: a
+    // client's first event can arrive before that task has registered the event
+    // handlers, and is then dropped. Registering them here, before CONNECT is sent,
+    // closes that window.
+    s.on("room:join", on_join);
+    s.on("room:leave", on_leave);
+    s.on("message:send", on_send);
     Ok(())
 }
 
@@ -216,9 +223,6 @@ async fn on_connect(s: SocketRef) {
             &json!({ "userId": user.id, "userRole": user.role.as_str() }),
         );
     }
-    s.on("room:join", on_join);
-    s.on("room:leave", on_leave);
-    s.on("message:send", on_send);
 }
 
 /// Registers the chat on the default namespace.
