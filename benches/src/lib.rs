@@ -14,6 +14,12 @@
 //! | [`text`] | the deterministic 10,000-character chat message |
 //! | [`wire`] | socket.io packet text and polling bodies, written independently of both codecs |
 //! | [`cases`] | the benchmark cases: [`cases::Case`] and [`cases::PollingCase`] |
+//!
+//! Beside it: `benches/ops/` (each codec's calls, shared by the targets below),
+//! `benches/codec.rs` (criterion, both codecs side by side), `benches/count.rs`
+//! (one operation N times, for callgrind instruction counts), `tests/parity.rs`,
+//! and `scripts/criterion-runs.sh` / `scripts/instructions.sh`, which produce the
+//! tables of `RESULTS.md`.
 
 pub mod cases;
 pub mod text;
