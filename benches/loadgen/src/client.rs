@@ -117,7 +117,8 @@ impl Client {
         match incoming {
             Incoming::Nothing | Incoming::Opened(_) => Flow::Continue,
             Incoming::Ready => Flow::Ready,
-            Incoming::Delivered(marker) => {
+            Incoming::Delivered(marker, wire_bytes) => {
+                self.stats.delivered_bytes += wire_bytes as u64;
                 self.on_delivery(marker);
                 Flow::Continue
             }

@@ -125,7 +125,10 @@ pub async fn run(
             _ = stop.cancelled() => break,
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => match Marker::parse(text.as_bytes()) {
-                    Some(marker) => client.on_delivery(marker),
+                    Some(marker) => {
+                        client.stats.delivered_bytes += text.len() as u64;
+                        client.on_delivery(marker);
+                    }
                     None => client.stats.unmarked += 1,
                 },
                 Some(Ok(Message::Close(_))) | None => {

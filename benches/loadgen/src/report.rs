@@ -111,6 +111,9 @@ pub struct Report {
     /// `message:new` received, in any phase / during the measurement.
     pub delivered: u64,
     pub delivered_measured: u64,
+    /// Mean size of a delivered packet in bytes (what the floor is given as its
+    /// payload size, so that it moves as many bytes per delivery).
+    pub delivery_bytes: f64,
     /// Deliveries per second during the measurement.
     pub deliveries_per_s: f64,
     /// Messages per second during the measurement: acknowledged (Socket.IO) or sent

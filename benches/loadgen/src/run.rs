@@ -293,6 +293,11 @@ pub async fn execute(cfg: RunConfig) -> Result<Report, RunError> {
         skipped: totals.sum.skipped,
         delivered: totals.sum.delivered,
         delivered_measured: totals.sum.delivered_measured,
+        delivery_bytes: if totals.sum.delivered == 0 {
+            0.0
+        } else {
+            (totals.sum.delivered_bytes as f64 / totals.sum.delivered as f64).round()
+        },
         deliveries_per_s: per_s(totals.sum.delivered_measured).round(),
         messages_per_s: per_s(messages).round(),
         missing_deliveries: shared.outstanding(),

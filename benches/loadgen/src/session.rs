@@ -35,7 +35,9 @@ pub enum Incoming {
     /// Connected, authenticated and every room joined.
     Ready,
     /// A `message:new` carrying a marker.
-    Delivered(Marker),
+    /// A marked `message:new`, and the size of its Socket.IO packet on the wire in
+    /// bytes (the engine.io `4` included).
+    Delivered(Marker, usize),
     /// A `message:new` without a marker (not sent by this generator).
     DeliveredUnmarked,
     /// The ack of a `message:send`.
@@ -229,6 +231,7 @@ impl Session {
     }
 
     fn on_socketio(&mut self, text: Str, out: &mut Vec<Bytes>) -> Result<Incoming, SessionError> {
+        let packet_len = text.len();
         let packet = socketio::decode(text, &self.limits)?;
         match packet.kind {
             PacketType::Event => {
@@ -236,8 +239,9 @@ impl Session {
                 match name.as_str() {
                     "message:new" => {
                         let data = packet.data.as_ref().map_or(&b""[..], |d| d.as_bytes());
+                        let wire = packet_len + 1;
                         Ok(match Marker::find_in_json(data) {
-                            Some(marker) => Incoming::Delivered(marker),
+                            Some(marker) => Incoming::Delivered(marker, wire),
                             None => Incoming::DeliveredUnmarked,
                         })
                     }
@@ -431,12 +435,15 @@ mod tests {
         let new = r#"42["message:new",{"message":{"id":77,"content":"lg 1 2 3 4 ..","sender":{"id":5}}}]"#;
         assert_eq!(
             feed(&mut s, new, &mut out),
-            Incoming::Delivered(Marker {
-                run: 1,
-                sender: 2,
-                seq: 3,
-                sent_us: 4
-            })
+            Incoming::Delivered(
+                Marker {
+                    run: 1,
+                    sender: 2,
+                    seq: 3,
+                    sent_us: 4
+                },
+                new.len() - 1
+            )
         );
         assert_eq!(
             feed(

@@ -17,6 +17,9 @@ pub struct ClientStats {
     pub delivered: u64,
     /// ... of which during the measurement.
     pub delivered_measured: u64,
+    /// Bytes of the packets of those deliveries, as the server wrote them (the
+    /// WebSocket frame's payload: a floor frame, or an engine.io packet).
+    pub delivered_bytes: u64,
     /// `message:new` without a marker of this run.
     pub unmarked: u64,
     /// Messages sent, in any phase.
@@ -53,6 +56,7 @@ impl ClientStats {
     pub fn merge(&mut self, other: ClientStats) {
         self.delivered += other.delivered;
         self.delivered_measured += other.delivered_measured;
+        self.delivered_bytes += other.delivered_bytes;
         self.unmarked += other.unmarked;
         self.sent += other.sent;
         self.sent_measured += other.sent_measured;

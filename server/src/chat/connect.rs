@@ -75,7 +75,7 @@ pub async fn authenticate(
                 session = request.session_id(),
                 "authenticated"
             );
-            Ok(ChatSocket { user })
+            Ok(ChatSocket::new(user))
         }
         Err(error) => {
             tracing::info!(

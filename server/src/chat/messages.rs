@@ -43,15 +43,22 @@ use huddle_storage::{Entity, StoreError};
 
 use super::errors::{ChatError, ErrorCode};
 use super::policy::{authorize_room, store_error};
-use super::reply::{Outcome, fields};
+use super::reply::{Completion, Failure, Outcome, fields};
 use super::rooms::room_name;
 use super::validate::{parse_edit, parse_message_id, parse_send};
 use super::{ChatSocket, Ctx};
 use crate::files::attachment::{AttachmentError, AttachmentKind, validate_attachment};
 use crate::socketio::Socket;
 
-/// `message:send`.
-pub async fn send(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> Outcome {
+/// `message:send`, in two phases. The checks and the hand-over to the room's writer run
+/// in the socket's event order (so one sender's messages are stored in the order sent);
+/// the returned future, which waits for the commit, runs beside the socket's next events,
+/// so a client with several sends in flight gets them batched into one transaction.
+pub async fn send(
+    ctx: Arc<Ctx>,
+    socket: Socket<ChatSocket>,
+    payload: Value,
+) -> Result<Completion, Failure> {
     let request = parse_send(&payload, &ctx.settings.limits)?;
     let user = &socket.state().user;
     if !socket.in_room(&room_name(request.room)) {
@@ -85,24 +92,23 @@ pub async fn send(ctx: Arc<Ctx>, socket: Socket<ChatSocket>, payload: Value) -> 
     };
     ctx.rate.check(user.id)?;
 
-    let outcome = ctx
-        .writers
-        .insert(NewMessage {
-            room: request.room,
-            sender_id: user.id,
-            kind: request.kind,
-            content: request.content,
-            file_id,
-            reply_to_id: request.reply_to_id,
-            client_message_id: request.client_message_id,
-        })
-        .await?;
-    match outcome {
-        InsertOutcome::Created(message) | InsertOutcome::Duplicate(message) => {
-            Ok(fields(json!({ "message": message })))
+    let stored = ctx.writers.insert(NewMessage {
+        room: request.room,
+        sender_id: user.id,
+        kind: request.kind,
+        content: request.content,
+        file_id,
+        reply_to_id: request.reply_to_id,
+        client_message_id: request.client_message_id,
+    });
+    Ok(Box::pin(async move {
+        match stored.await? {
+            InsertOutcome::Created(message) | InsertOutcome::Duplicate(message) => {
+                Ok(fields(json!({ "message": message })))
+            }
+            InsertOutcome::Rejected(rejection) => Err(rejection_error(rejection).into()),
         }
-        InsertOutcome::Rejected(rejection) => Err(rejection_error(rejection).into()),
-    }
+    }))
 }
 
 /// A message the store refused to insert, as a client error.

@@ -63,7 +63,7 @@ use self::auth::{JwtSettings, JwtVerifier, KeyError};
 use self::clock::SharedClock;
 use self::errors::ChatError;
 use self::rate_limit::{RateLimitSettings, SendRateLimiter};
-use self::reply::{Outcome, respond};
+use self::reply::{Completion, Failure, Outcome, respond};
 use self::typing_state::{DEFAULT_TYPING_TIMEOUT, TypingTracker};
 use self::validate::Limits;
 use self::writer::{RoomWriters, WriterSettings};
@@ -111,6 +111,18 @@ impl Default for ChatSettings {
 pub struct ChatSocket {
     /// Who is connected.
     pub user: User,
+    /// Permits for this socket's sends in flight (see [`SENDS_IN_FLIGHT_PER_SOCKET`]).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl ChatSocket {
+    /// The state of a socket authenticated as `user`.
+    pub fn new(user: User) -> Self {
+        ChatSocket {
+            user,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(SENDS_IN_FLIGHT_PER_SOCKET)),
+        }
+    }
 }
 
 /// What every handler shares.
@@ -182,7 +194,7 @@ impl Chat {
         handle(&ns, &ctx, "room:join", rooms::join);
         handle(&ns, &ctx, "room:leave", rooms::leave);
         handle(&ns, &ctx, "message:history", history::request);
-        handle(&ns, &ctx, "message:send", messages::send);
+        handle_pipelined(&ns, &ctx, "message:send", messages::send);
         handle(&ns, &ctx, "message:edit", messages::edit);
         handle(&ns, &ctx, "message:delete", messages::delete);
         handle(&ns, &ctx, "message:read", reads::read);
@@ -213,6 +225,54 @@ impl Chat {
     pub fn namespace(&self) -> &Namespace<ChatSocket> {
         &self.ctx.ns
     }
+}
+
+/// Sends a socket may have in flight (checked, handed to a room writer, not yet
+/// committed). Past it the socket's next event waits: a client cannot queue unbounded
+/// work, and the rate limit still applies on top.
+pub const SENDS_IN_FLIGHT_PER_SOCKET: usize = 64;
+
+/// Registers a pipelined handler: its first phase runs in the socket's event order; its
+/// [`Completion`] and the answer run in a task of their own, so the socket goes on with
+/// its next event meanwhile (at most [`SENDS_IN_FLIGHT_PER_SOCKET`] at once).
+fn handle_pipelined<F, Fut>(
+    ns: &Namespace<ChatSocket>,
+    ctx: &Arc<Ctx>,
+    event: &'static str,
+    handler: F,
+) where
+    F: Fn(Arc<Ctx>, Socket<ChatSocket>, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Completion, Failure>> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    let handler = Arc::new(handler);
+    ns.on(event, move |socket, received, ack| {
+        let ctx = ctx.clone();
+        let handler = handler.clone();
+        async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let Ok(permit) = socket.state().in_flight.clone().acquire_owned().await else {
+                return;
+            };
+            let started = match received.first_arg::<Value>() {
+                Ok(payload) => handler(ctx, socket.clone(), payload).await,
+                Err(e) => Err(ChatError::invalid(format!(
+                    "{event} takes one object argument: {e}"
+                ))
+                .into()),
+            };
+            match started {
+                Ok(completion) => {
+                    tokio::spawn(async move {
+                        let outcome = completion.await;
+                        drop(permit);
+                        respond(&socket, event, ack, outcome);
+                    });
+                }
+                Err(failure) => respond(&socket, event, ack, Err(failure)),
+            }
+        }
+    });
 }
 
 /// Registers one event handler: reads the payload (the event's first argument), runs the

@@ -159,15 +159,21 @@ impl RoomWriters {
         tokio::spawn(run(self.clone(), room, rx));
     }
 
-    /// Stores `message` in its room's next batch; returns the store's outcome once committed
-    /// and (for a created message) broadcast as `message:new`.
-    pub async fn insert(&self, message: NewMessage) -> Result<InsertOutcome, ChatError> {
+    /// Queues `message` for its room's next batch at once (so messages queued one after
+    /// the other are stored in that order); the returned future gives the store's outcome
+    /// once committed and (for a created message) broadcast as `message:new`.
+    pub fn insert(
+        &self,
+        message: NewMessage,
+    ) -> impl Future<Output = Result<InsertOutcome, ChatError>> + Send + 'static {
         let (reply, answer) = oneshot::channel();
         self.submit(message.room, Job::Insert { message, reply });
-        answer.await.unwrap_or_else(|_| {
-            tracing::error!("room writer ended without answering");
-            Err(ChatError::internal())
-        })
+        async move {
+            answer.await.unwrap_or_else(|_| {
+                tracing::error!("room writer ended without answering");
+                Err(ChatError::internal())
+            })
+        }
     }
 
     /// Runs `work` in the room's writer between two batches: no message of the room is stored

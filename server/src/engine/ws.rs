@@ -42,6 +42,8 @@ pub(crate) struct WsConn {
     local: VecDeque<Message>,
     /// Something was handed to the socket and not flushed yet.
     dirty: bool,
+    /// Frames are waiting and the task has yielded once before writing them.
+    yielded: bool,
 }
 
 /// A frame as a WebSocket message. `None` for a text frame that is not UTF-8 (a bug in
@@ -65,6 +67,7 @@ impl WsConn {
             ws,
             local: VecDeque::new(),
             dirty: false,
+            yielded: false,
         }
     }
 
@@ -104,6 +107,19 @@ impl WsConn {
         cx: &mut Context<'_>,
         outbox: Option<&SessionShared>,
     ) -> Result<(), WsError> {
+        // Write coalescing: when frames from the queue are waiting, yield to the
+        // scheduler once before writing them. The task goes to the back of the run
+        // queue, so the tasks that are broadcasting right now queue their frames too,
+        // and one system call carries them all. Costs one scheduling round (no timer).
+        if !self.yielded
+            && self.local.is_empty()
+            && outbox.is_some_and(|o| !o.lock().frames.is_empty())
+        {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            return Ok(());
+        }
+        self.yielded = false;
         loop {
             let more =
                 !self.local.is_empty() || outbox.is_some_and(|o| !o.lock().frames.is_empty());

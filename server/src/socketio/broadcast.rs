@@ -54,9 +54,9 @@ impl<S: Send + Sync + 'static> BroadcastOperator<S> {
     pub fn emit<T: ?Sized + Serialize>(&self, event: &str, args: &T) -> Result<usize, EmitError> {
         let frames = emit::event(&self.ns.name, event, args, None)?;
         // The index lock is released before the first send (see `rooms`).
-        let recipients = self.ns.index.select(&self.selection);
+        let recipients = self.ns.index.recipients(&self.selection);
         let mut queued = 0;
-        for socket in &recipients {
+        for socket in recipients.iter() {
             let core = &socket.inner.core;
             match core.send(&frames) {
                 Ok(()) => queued += 1,

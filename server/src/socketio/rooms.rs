@@ -10,6 +10,11 @@
 //! pass collecting handles, done inside one short critical section. The recipients
 //! are collected first and the lock released before anything is sent, so a send
 //! (which takes the recipient session's own queue lock) never nests inside it.
+//!
+//! Chat traffic broadcasts to the same room over and over while its membership
+//! rarely changes, so each room keeps the list of its members' handles once built
+//! (a shared snapshot, dropped by any join or leave): a broadcast to one room costs
+//! one reference count under the lock instead of a lookup per member.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,9 +36,42 @@ struct Member<T> {
     rooms: HashSet<Name>,
 }
 
+struct Room<T> {
+    sids: HashSet<Name>,
+    /// The members' handles, built by the first broadcast after a change.
+    snapshot: Option<Arc<[T]>>,
+}
+
+impl<T> Default for Room<T> {
+    fn default() -> Self {
+        Room {
+            sids: HashSet::new(),
+            snapshot: None,
+        }
+    }
+}
+
+impl<T> Room<T> {
+    fn insert(&mut self, sid: Name) -> bool {
+        let added = self.sids.insert(sid);
+        if added {
+            self.snapshot = None;
+        }
+        added
+    }
+
+    fn remove(&mut self, sid: &str) -> bool {
+        let removed = self.sids.remove(sid);
+        if removed {
+            self.snapshot = None;
+        }
+        removed
+    }
+}
+
 struct Index<T> {
     members: HashMap<Name, Member<T>>,
-    rooms: HashMap<Name, HashSet<Name>>,
+    rooms: HashMap<Name, Room<T>>,
 }
 
 /// Room membership of the sockets of one namespace; `T` is the socket handle.
@@ -77,6 +115,30 @@ impl<T: Clone> RoomIndex<T> {
             .insert(sid.clone());
     }
 
+    /// The handles of the sockets `selection` designates, each once, as a shared list:
+    /// for one room and no exception, the room's snapshot (built if needed).
+    pub(crate) fn recipients(&self, selection: &Selection) -> Arc<[T]> {
+        if let ([room], []) = (selection.rooms.as_slice(), selection.except.as_slice()) {
+            let mut guard = self.lock();
+            let index = &mut *guard;
+            let Some(entry) = index.rooms.get_mut(room) else {
+                return Arc::from(Vec::new());
+            };
+            if let Some(snapshot) = &entry.snapshot {
+                return snapshot.clone();
+            }
+            let members = &index.members;
+            let list: Arc<[T]> = entry
+                .sids
+                .iter()
+                .filter_map(|sid| members.get(sid).map(|m| m.handle.clone()))
+                .collect();
+            entry.snapshot = Some(list.clone());
+            return list;
+        }
+        Arc::from(self.select(selection))
+    }
+
     /// Removes a socket from the namespace and from every room; returns the rooms it
     /// was in (its own room included), or `None` if it was not there.
     pub(crate) fn remove(&self, sid: &str) -> Option<Vec<Name>> {
@@ -84,9 +146,9 @@ impl<T: Clone> RoomIndex<T> {
         let member = index.members.remove(sid)?;
         let mut left = Vec::with_capacity(member.rooms.len());
         for room in member.rooms {
-            if let Some(sids) = index.rooms.get_mut(&room) {
-                sids.remove(sid);
-                if sids.is_empty() {
+            if let Some(entry) = index.rooms.get_mut(&room) {
+                entry.remove(sid);
+                if entry.sids.is_empty() {
                     index.rooms.remove(&room);
                 }
             }
@@ -129,9 +191,9 @@ impl<T: Clone> RoomIndex<T> {
         if !member.rooms.remove(room) {
             return false;
         }
-        if let Some(sids) = index.rooms.get_mut(room) {
-            sids.remove(sid);
-            if sids.is_empty() {
+        if let Some(entry) = index.rooms.get_mut(room) {
+            entry.remove(sid);
+            if entry.sids.is_empty() {
                 index.rooms.remove(room);
             }
         }
@@ -160,7 +222,7 @@ impl<T: Clone> RoomIndex<T> {
     /// Number of sockets in `room`.
     #[cfg(test)]
     pub(crate) fn room_len(&self, room: &str) -> usize {
-        self.lock().rooms.get(room).map_or(0, HashSet::len)
+        self.lock().rooms.get(room).map_or(0, |r| r.sids.len())
     }
 
     /// Every room that has at least one member (sockets' own rooms included).
@@ -201,9 +263,9 @@ impl<T: Clone> RoomIndex<T> {
             }
         };
         if let [room] = selection.rooms.as_slice() {
-            if let Some(sids) = index.rooms.get(room) {
-                out.reserve(sids.len());
-                for sid in sids {
+            if let Some(entry) = index.rooms.get(room) {
+                out.reserve(entry.sids.len());
+                for sid in &entry.sids {
                     push(sid, &mut out);
                 }
             }
@@ -212,8 +274,8 @@ impl<T: Clone> RoomIndex<T> {
         // Several rooms: a socket in two of them still receives the packet once.
         let mut seen: HashSet<&Name> = HashSet::new();
         for room in &selection.rooms {
-            if let Some(sids) = index.rooms.get(room) {
-                for sid in sids {
+            if let Some(entry) = index.rooms.get(room) {
+                for sid in &entry.sids {
                     if seen.insert(sid) {
                         push(sid, &mut out);
                     }
@@ -259,6 +321,39 @@ mod tests {
         assert_eq!(index.room_len("a"), 1);
         assert_eq!(index.len(), 2);
         assert_eq!(index.select(&selection(&["b"], &[])), vec!["b"]);
+    }
+
+    #[test]
+    fn room_snapshot_follows_joins_leaves_and_disconnects() {
+        let index = index_with(&["a", "b", "c"]);
+        let room = selection(&["r"], &[]);
+        assert!(index.recipients(&room).is_empty());
+        index.join("a", "r");
+        let first = index.recipients(&room);
+        assert_eq!(&*first, &["a"]);
+        assert!(
+            Arc::ptr_eq(&first, &index.recipients(&room)),
+            "an unchanged room reuses its snapshot"
+        );
+        index.join("b", "r");
+        let mut now = index.recipients(&room).to_vec();
+        now.sort_unstable();
+        assert_eq!(now, vec!["a", "b"]);
+        assert_eq!(&*first, &["a"], "a broadcast under way keeps its own list");
+        index.leave("a", "r");
+        assert_eq!(&*index.recipients(&room), &["b"]);
+        index.join("c", "r");
+        index.remove("b");
+        assert_eq!(&*index.recipients(&room), &["c"]);
+        // Exceptions and several rooms take the general path.
+        assert!(index.recipients(&selection(&["r"], &["c"])).is_empty());
+        assert_eq!(
+            &*index
+                .recipients(&selection(&["r", "a"], &[]))
+                .to_vec()
+                .len(),
+            &2
+        );
     }
 
     #[test]

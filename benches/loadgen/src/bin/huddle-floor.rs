@@ -39,6 +39,11 @@ struct Args {
     /// Read buffer of each WebSocket, in bytes (Huddle's default is 4096 too).
     #[arg(long, default_value_t = 4096)]
     read_buffer: usize,
+    /// Bytes a WebSocket buffers before writing to the socket; everything queued is
+    /// flushed at once after each batch (Huddle's default is 16384 too). With 0 every
+    /// frame would be its own write system call.
+    #[arg(long, default_value_t = 16 * 1024)]
+    write_buffer: usize,
     /// Most concurrent connections.
     #[arg(long, default_value_t = 20_000)]
     max_connections: usize,
@@ -189,7 +194,8 @@ async fn connection(server: &Server, stream: TcpStream) {
     }
     let config = WebSocketConfig::default()
         .read_buffer_size(server.args.read_buffer)
-        .write_buffer_size(0)
+        .write_buffer_size(server.args.write_buffer)
+        .max_write_buffer_size(server.args.write_buffer + 2 * server.args.max_message + 64)
         .max_message_size(Some(server.args.max_message))
         .max_frame_size(Some(server.args.max_message));
     let mut rooms = Vec::new();

@@ -36,6 +36,11 @@ struct Args {
     /// Read buffer of each WebSocket, in bytes (Huddle's default is 4096).
     #[arg(long, default_value_t = 4096)]
     ws_read_buffer: usize,
+    /// Packets each socket may have waiting to be written (Huddle's outbound queue
+    /// default is 1024 frames too; socketioxide's own default of 128 drops messages
+    /// to a busy member under the pipelined load).
+    #[arg(long, default_value_t = 1024)]
+    max_buffer: usize,
 }
 
 fn main() {
@@ -72,6 +77,7 @@ async fn serve(args: Args, app: Arc<chat::App>) -> std::io::Result<()> {
     let (svc, io) = SocketIo::builder()
         .with_state(app)
         .ws_read_buffer_size(args.ws_read_buffer)
+        .max_buffer_size(args.max_buffer)
         .ping_interval(Duration::from_secs(25))
         .ping_timeout(Duration::from_secs(20))
         .build_svc();
