@@ -15,12 +15,13 @@ import math
 import sys
 from pathlib import Path
 
-SERVERS = ["huddle", "socketioxide", "node", "floor"]
+SERVERS = ["huddle", "socketioxide", "node", "floor", "floor-64"]
 COLORS = {
     "huddle": "#d1495b",
     "socketioxide": "#edae49",
     "node": "#00798c",
     "floor": "#30638e",
+    "floor-64": "#9fb7d0",
     "huddle+mariadb": "#8f2d56",
     "node+sequelize": "#66a182",
 }
@@ -78,6 +79,7 @@ def row_of(r):
         "p99": ms(lat["p99"]) if has_lat else None,
         "p999": ms(lat["p999"]) if has_lat else None,
         "connect": r["connect"]["per_s"],
+        "bytes": r.get("delivery_bytes") if r["senders"] else None,
         "rss_conn": mem.get("per_connection_bytes"),
         "peak": (mem.get("peak_kib") or 0) / 1024 if mem else None,
         "ok": r["ok"],
@@ -118,7 +120,7 @@ def scenario_table(runs, scenario):
     if not servers:
         return None
     base = find(runs, scenario, "huddle") or find(runs, scenario, "huddle+mariadb")
-    head = ["server", "clients", "deliveries/s", "huddle ÷ it", "per server core-s", "huddle ÷ it", "msgs/s", "p50 ms", "p99 ms",
+    head = ["server", "clients", "B/delivery", "deliveries/s", "huddle ÷ it", "per server core-s", "huddle ÷ it", "msgs/s", "p50 ms", "p99 ms",
             "p99.9 ms", "connects/s", "RSS/conn B", "peak RSS MiB", "server CPU", "gen CPU", "ok"]
     rows = []
     for s in servers:
@@ -135,7 +137,7 @@ def scenario_table(runs, scenario):
             ok += "; generator-bound"
         if x["db"]:
             ok += f"; db {x['db']['found']}/{x['db']['acked']} acked found"
-        rows.append([s, fmt_num(x["clients"]), fmt_num(x["deliveries"]), fmt_ratio(rel),
+        rows.append([s, fmt_num(x["clients"]), fmt_num(x["bytes"]), fmt_num(x["deliveries"]), fmt_ratio(rel),
                      fmt_num(x["per_core"]), fmt_ratio(rel_core),
                      fmt_num(x["messages"]), fmt_num(x["p50"], 2), fmt_num(x["p99"], 2),
                      fmt_num(x["p999"], 2), fmt_num(x["connect"]), fmt_num(x["rss_conn"]),

@@ -137,3 +137,44 @@ async fn a_joiner_during_traffic_gets_no_gap_and_no_duplicate() {
         "history ({from_history}) then live: contiguous, no duplicate"
     );
 }
+
+/// Sends beyond the server's bound on sends in flight per socket, all with acks, none
+/// awaited: every one is answered, by its own ack id, in the order sent, and a refused
+/// send in the middle neither blocks nor reorders the others.
+#[tokio::test]
+async fn pipelined_sends_are_all_answered_in_order() {
+    let total = 3 * huddle_server::chat::SENDS_IN_FLIGHT_PER_SOCKET as u64;
+    let refused = total / 2;
+    let server = start().await;
+    let mut alan = server.client(3).await;
+    alan.join("project", 1).await;
+    for id in 0..total {
+        let payload = if id == refused {
+            json!({"roomType": "project", "roomId": 1, "content": "   "})
+        } else {
+            json!({"roomType": "project", "roomId": 1, "content": format!("p{id}")})
+        };
+        let packet = format!("42{id}{}", json!(["message:send", payload]));
+        alan.ws.send(&packet).await;
+    }
+    let mut acks = std::collections::BTreeMap::new();
+    while acks.len() < total as usize {
+        let text = alan.ws.recv_text().await;
+        if let Packet::Ack(id, value) = parse_packet(&text) {
+            assert!(acks.insert(id, value).is_none(), "ack {id} answered twice");
+        }
+    }
+    let mut last_id = 0;
+    for (ack_id, ack) in &acks {
+        if *ack_id == refused {
+            assert_eq!(ack["ok"], false, "{ack}");
+            assert_eq!(error_code(ack), "CONTENT_EMPTY", "{ack}");
+            continue;
+        }
+        assert_eq!(ack["ok"], true, "{ack}");
+        assert_eq!(ack["message"]["content"], format!("p{ack_id}"));
+        let id = ack["message"]["id"].as_u64().unwrap();
+        assert!(id > last_id, "stored in the order sent");
+        last_id = id;
+    }
+}
