@@ -18,7 +18,7 @@ use chat_support::gated::GatedStore;
 use chat_support::*;
 use huddle_server::chat::ChatSettings;
 use huddle_server::chat::clock::{ManualClock, SharedClock};
-use huddle_server::chat::writer::{RoomWriters, WriterSettings};
+use huddle_server::chat::writer::{RoomWriters, WriterSettings, WriterStats};
 use huddle_server::socketio::{SocketIo, SocketIoConfig};
 use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef};
 use huddle_storage::{MemoryStore, Store, StoreOptions, demo_dataset};
@@ -48,20 +48,22 @@ fn is_ack(id: u64) -> impl Fn(&Packet) -> bool {
     move |p| matches!(p, Packet::Ack(i, _) if *i == id)
 }
 
-#[tokio::test]
-async fn batches_of_rooms_queued_during_a_commit_share_the_next_one() {
+/// Four rooms' batches, the first commit held in the store until every batch has been
+/// handed over; returns the size of each store call and the writers' statistics.
+async fn four_rooms_behind_a_held_commit(lanes: usize) -> (Vec<usize>, WriterStats) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let store = gated_store(&clock).await;
     let io = SocketIo::new(SocketIoConfig::default());
     let shared: SharedClock = clock.clone();
-    let mut settings = settings();
-    settings.writer = WriterSettings::default();
-    let chat = huddle_server::chat::Chat::install(&io, store.clone(), shared, settings)
+    let chat = huddle_server::chat::Chat::install(&io, store.clone(), shared, settings())
         .expect("chat installs");
     let writers = RoomWriters::new(
         store.clone(),
         chat.namespace().clone(),
-        WriterSettings::default(),
+        WriterSettings {
+            commit_lanes: lanes,
+            ..WriterSettings::default()
+        },
     );
 
     let closed = store.close().await;
@@ -83,15 +85,19 @@ async fn batches_of_rooms_queued_during_a_commit_share_the_next_one() {
                 )
                 .await
         }));
-        if i == 0 {
-            // The first commit is held in the store; the others queue up behind it.
-            store.wait_for_inserts(1).await;
+        if i < lanes {
+            // Each free lane takes the next batch at once; its commit is held in the store.
+            store.wait_for_inserts(i + 1).await;
         }
     }
     for _ in 0..100 {
         tokio::task::yield_now().await;
     }
-    assert_eq!(store.inserts(), [1], "nothing else reached the store yet");
+    assert_eq!(
+        store.inserts().len(),
+        lanes,
+        "only the held commits reached the store"
+    );
     drop(closed);
     let mut ids = Vec::new();
     for send in sends {
@@ -100,10 +106,29 @@ async fn batches_of_rooms_queued_during_a_commit_share_the_next_one() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(store.inserts(), [1, 3], "three rooms, one commit");
-    let stats = writers.stats();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{ids:?}");
+    (store.inserts(), writers.stats())
+}
+
+#[tokio::test]
+async fn batches_of_rooms_queued_during_a_commit_share_the_next_one() {
+    let (inserts, stats) = four_rooms_behind_a_held_commit(1).await;
+    assert_eq!(inserts, [1, 3], "three rooms, one commit");
     assert_eq!((stats.batches, stats.commits), (4, 2));
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_second_lane_commits_while_the_first_waits() {
+    let (inserts, stats) = four_rooms_behind_a_held_commit(2).await;
+    assert_eq!(
+        inserts,
+        [1, 1, 2],
+        "two lanes busy, the last two rooms share a commit"
+    );
+    assert_eq!((stats.batches, stats.commits), (4, 3));
 }
 
 #[tokio::test]

@@ -2,11 +2,13 @@
 //! "persisted": every acknowledged message durable, and the throughput of a durable store).
 //!
 //! Why: with MariaDB every commit waits for the redo log to reach the disk (an fsync, about
-//! 5 ms here). Room writers that committed on their own would each pay it, so a room could
-//! store at most one batch per fsync, and ten busy rooms would run ten transactions (five
-//! statements each) where one would do. Instead every room writer hands its batch to the one
-//! committer task; whatever batches queue up while a commit is running go together into the
-//! next one (up to [`WriterSettings::commit_max`](super::writer::WriterSettings) messages):
+//! 5 ms here). Room writers that committed on their own would each run their own statements
+//! and commit, and a thousand busy rooms would run a thousand transactions at once where a
+//! few would do. Instead every room writer hands its batch to the committer, which runs at
+//! most [`commit_lanes`](super::writer::WriterSettings) commits at once (two by default: while
+//! one waits for the disk the next is being written); whatever batches queue up while every
+//! lane is busy go together into the next commit (up to
+//! [`commit_max`](super::writer::WriterSettings) messages). Each commit:
 //!
 //! 1. access, re-checked for every message at once: one `room_access_many` for the distinct
 //!    (sender, room) pairs, decided by `policy.rs` (`ROOM_FORBIDDEN` / `ROOM_NOT_FOUND`; the
@@ -25,7 +27,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use huddle_storage::Store;
 use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef, UserId};
@@ -51,7 +53,7 @@ struct Request {
 }
 
 /// The committer: a task started on first use (and again should it ever die), ending when
-/// the committer is dropped.
+/// the committer is dropped. It spawns one task per commit, at most `lanes` at once.
 pub struct GroupCommitter {
     // A std mutex: held to use or replace the sender, never across an await.
     queue: Mutex<Option<mpsc::UnboundedSender<Request>>>,
@@ -64,6 +66,7 @@ pub struct GroupCommitter {
 struct Worker {
     store: Arc<dyn Store>,
     max_messages: usize,
+    lanes: usize,
     commits: Arc<AtomicU64>,
 }
 
@@ -78,13 +81,14 @@ impl std::fmt::Debug for GroupCommitter {
 
 impl GroupCommitter {
     /// A committer into `store`, taking at most `max_messages` per commit (a batch bigger
-    /// than that still goes, alone).
-    pub fn new(store: Arc<dyn Store>, max_messages: usize) -> Self {
+    /// than that still goes, alone) and running at most `lanes` commits at once.
+    pub fn new(store: Arc<dyn Store>, max_messages: usize, lanes: usize) -> Self {
         GroupCommitter {
             queue: Mutex::new(None),
             worker: Worker {
                 store,
                 max_messages: max_messages.max(1),
+                lanes: lanes.max(1),
                 commits: Arc::new(AtomicU64::new(0)),
             },
         }
@@ -134,7 +138,16 @@ impl GroupCommitter {
 
 /// The committer task: takes what has queued up, stores it, answers each batch.
 async fn run(worker: Worker, mut rx: mpsc::UnboundedReceiver<Request>) {
-    while let Some(first) = rx.recv().await {
+    let lanes = Arc::new(Semaphore::new(worker.lanes));
+    loop {
+        // A free lane first, then the work: what arrives while every lane is busy queues up
+        // and goes into the next commit together.
+        let Ok(lane) = lanes.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else {
+            return;
+        };
         let mut size = first.batch.len();
         let mut requests = vec![first];
         while size < worker.max_messages {
@@ -146,13 +159,17 @@ async fn run(worker: Worker, mut rx: mpsc::UnboundedReceiver<Request>) {
                 Err(_) => break,
             }
         }
-        let (batches, replies): (Vec<Vec<Checked>>, Vec<_>) =
-            requests.into_iter().map(|r| (r.batch, r.reply)).unzip();
-        let answers = store_batches(&worker, batches).await;
-        for (reply, answers) in replies.into_iter().zip(answers) {
-            // The room writer waits for this answer; if it is gone, so is its batch's room.
-            let _ = reply.send(answers);
-        }
+        let worker = worker.clone();
+        tokio::spawn(async move {
+            let (batches, replies): (Vec<Vec<Checked>>, Vec<_>) =
+                requests.into_iter().map(|r| (r.batch, r.reply)).unzip();
+            let answers = store_batches(&worker, batches).await;
+            for (reply, answers) in replies.into_iter().zip(answers) {
+                // The room writer waits for this answer; if it is gone, so is its room's batch.
+                let _ = reply.send(answers);
+            }
+            drop(lane);
+        });
     }
 }
 
@@ -160,6 +177,7 @@ async fn run(worker: Worker, mut rx: mpsc::UnboundedReceiver<Request>) {
 /// returns each batch's answers.
 async fn store_batches(committer: &Worker, batches: Vec<Vec<Checked>>) -> Vec<Answers> {
     let store = committer.store.as_ref();
+    let started = std::time::Instant::now();
     let decisions = match access(store, &batches).await {
         Ok(decisions) => decisions,
         Err(error) => {
@@ -189,7 +207,15 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Checked>>) -> Vec<An
         verdicts.push(verdict);
     }
 
+    let checked = started.elapsed();
     let stored = insert(committer, &admitted).await;
+    tracing::debug!(
+        batches = admitted.len(),
+        messages = admitted.iter().map(Vec::len).sum::<usize>(),
+        access_us = checked.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "group commit"
+    );
     verdicts
         .into_iter()
         .zip(stored)

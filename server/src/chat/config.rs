@@ -26,6 +26,7 @@
 //! | `--writer-batch` | `HUDDLE_WRITER_BATCH` | 64 | most messages per insert batch of a room |
 //! | `--writer-idle-ms` | `HUDDLE_WRITER_IDLE_MS` | 60000 | an idle room writer ends after this |
 //! | `--commit-max` | `HUDDLE_COMMIT_MAX` | 1024 | most messages of one group commit across rooms |
+//! | `--commit-lanes` | `HUDDLE_COMMIT_LANES` | 2 | group commits running at once |
 //! | `--max-sends-in-flight` | `HUDDLE_MAX_SENDS_IN_FLIGHT` | 32 | `message:send` events of one connection being stored at once |
 //! | `--clock-offset-secs` | `HUDDLE_CLOCK_OFFSET_SECS` | 0 | shifts the server's clock (end-to-end tests of the 24 h rule only) |
 //! | `--fixture` | `HUDDLE_FIXTURE` | none | load-test fixture `users=N,projects=P` added at start-up (benchmarks) |
@@ -196,6 +197,14 @@ pub struct ChatArgs {
         default_value_t = 1024
     )]
     pub commit_max: usize,
+    /// Group commits running at once: while one waits for the disk the next is written.
+    #[arg(
+        long,
+        env = "HUDDLE_COMMIT_LANES",
+        value_name = "N",
+        default_value_t = 2
+    )]
+    pub commit_lanes: usize,
     /// `message:send` events of one connection queued for storage at once; its next send
     /// waits for a free slot. 1 stores a connection's sends one commit at a time.
     #[arg(
@@ -364,6 +373,9 @@ impl ChatArgs {
         if !(1..=100_000).contains(&self.commit_max) {
             return Err(bad("HUDDLE_COMMIT_MAX", "must be 1 to 100000"));
         }
+        if !(1..=64).contains(&self.commit_lanes) {
+            return Err(bad("HUDDLE_COMMIT_LANES", "must be 1 to 64"));
+        }
         if !(1..=1_024).contains(&self.max_sends_in_flight) {
             return Err(bad("HUDDLE_MAX_SENDS_IN_FLIGHT", "must be 1 to 1024"));
         }
@@ -422,6 +434,7 @@ impl ChatArgs {
                     batch_max: self.writer_batch,
                     idle_timeout: Duration::from_millis(self.writer_idle_ms),
                     commit_max: self.commit_max,
+                    commit_lanes: self.commit_lanes,
                 },
                 max_sends_in_flight: self.max_sends_in_flight,
                 attachments: AttachmentLimits {
@@ -553,6 +566,7 @@ mod tests {
             (&["--writer-batch", "0"], "HUDDLE_WRITER_BATCH"),
             (&["--writer-idle-ms", "0"], "HUDDLE_WRITER_IDLE_MS"),
             (&["--commit-max", "0"], "HUDDLE_COMMIT_MAX"),
+            (&["--commit-lanes", "0"], "HUDDLE_COMMIT_LANES"),
             (
                 &["--max-sends-in-flight", "0"],
                 "HUDDLE_MAX_SENDS_IN_FLIGHT",

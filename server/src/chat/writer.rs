@@ -52,6 +52,9 @@ pub struct WriterSettings {
     /// Most messages of one group commit across rooms (default 1024; a room's batch is never
     /// split, so one commit holds at least one whole batch).
     pub commit_max: usize,
+    /// Group commits running at once (default 2): while one waits for its fsync the next
+    /// can already be written, so a room's batch does not wait for another's commit.
+    pub commit_lanes: usize,
 }
 
 impl Default for WriterSettings {
@@ -60,6 +63,7 @@ impl Default for WriterSettings {
             batch_max: 64,
             idle_timeout: Duration::from_secs(60),
             commit_max: 1024,
+            commit_lanes: 2,
         }
     }
 }
@@ -117,7 +121,7 @@ impl RoomWriters {
         RoomWriters {
             shared: Arc::new(Shared {
                 writers: Mutex::new(HashMap::new()),
-                committer: GroupCommitter::new(store, settings.commit_max),
+                committer: GroupCommitter::new(store, settings.commit_max, settings.commit_lanes),
                 ns,
                 settings: WriterSettings {
                     batch_max: settings.batch_max.max(1),
