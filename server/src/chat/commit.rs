@@ -35,9 +35,10 @@ use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef, UserId};
 use super::errors::ChatError;
 use super::policy::{decide, store_error};
 
-/// One message to store, with the role of its sender (for the access re-check).
+/// One message handed to the committer, with the role of its sender (for the access
+/// re-check).
 #[derive(Clone, Debug)]
-pub struct Checked {
+pub struct Submission {
     /// The message.
     pub message: NewMessage,
     /// The sender's role, as loaded when the connection authenticated.
@@ -48,7 +49,7 @@ pub struct Checked {
 pub type Answers = Vec<Result<InsertOutcome, ChatError>>;
 
 struct Request {
-    batch: Vec<Checked>,
+    batch: Vec<Submission>,
     reply: oneshot::Sender<Answers>,
 }
 
@@ -105,7 +106,7 @@ impl GroupCommitter {
     }
 
     /// Stores `batch` in the next commit and returns one answer per message, in order.
-    pub async fn commit(&self, batch: Vec<Checked>) -> Answers {
+    pub async fn commit(&self, batch: Vec<Submission>) -> Answers {
         if batch.is_empty() {
             return Vec::new();
         }
@@ -161,7 +162,7 @@ async fn run(worker: Worker, mut rx: mpsc::UnboundedReceiver<Request>) {
         }
         let worker = worker.clone();
         tokio::spawn(async move {
-            let (batches, replies): (Vec<Vec<Checked>>, Vec<_>) =
+            let (batches, replies): (Vec<Vec<Submission>>, Vec<_>) =
                 requests.into_iter().map(|r| (r.batch, r.reply)).unzip();
             let answers = store_batches(&worker, batches).await;
             for (reply, answers) in replies.into_iter().zip(answers) {
@@ -175,7 +176,7 @@ async fn run(worker: Worker, mut rx: mpsc::UnboundedReceiver<Request>) {
 
 /// Re-checks access for every message, stores the admitted ones in one transaction, and
 /// returns each batch's answers.
-async fn store_batches(committer: &Worker, batches: Vec<Vec<Checked>>) -> Vec<Answers> {
+async fn store_batches(committer: &Worker, batches: Vec<Vec<Submission>>) -> Vec<Answers> {
     let store = committer.store.as_ref();
     let started = std::time::Instant::now();
     let decisions = match access(store, &batches).await {
@@ -207,12 +208,12 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Checked>>) -> Vec<An
         verdicts.push(verdict);
     }
 
-    let checked = started.elapsed();
+    let access_time = started.elapsed();
     let stored = insert(committer, &admitted).await;
     tracing::debug!(
         batches = admitted.len(),
         messages = admitted.iter().map(Vec::len).sum::<usize>(),
-        access_us = checked.as_micros() as u64,
+        access_us = access_time.as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,
         "group commit"
     );
@@ -227,7 +228,7 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Checked>>) -> Vec<An
 /// facts read now, one store call for all of them.
 async fn access(
     store: &dyn Store,
-    batches: &[Vec<Checked>],
+    batches: &[Vec<Submission>],
 ) -> Result<Vec<Result<(), ChatError>>, ChatError> {
     let mut index: HashMap<(UserId, RoomRef), usize> = HashMap::new();
     let mut pairs = Vec::new();

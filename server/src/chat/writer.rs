@@ -36,7 +36,7 @@ use huddle_storage::Store;
 use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef};
 
 use super::ChatSocket;
-use super::commit::{Checked, GroupCommitter};
+use super::commit::{GroupCommitter, Submission};
 use super::errors::ChatError;
 use super::messages::MessagePayload;
 use super::rooms::room_name;
@@ -75,7 +75,7 @@ pub type Answer = Box<dyn FnOnce(Result<InsertOutcome, ChatError>) + Send + 'sta
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 enum Job {
-    Insert { checked: Checked, answer: Answer },
+    Insert { checked: Submission, answer: Answer },
     Exclusive(Box<dyn FnOnce() -> BoxFuture + Send + 'static>),
 }
 
@@ -199,7 +199,7 @@ impl RoomWriters {
     /// broadcast, in the room's order.
     pub fn submit_insert(&self, message: NewMessage, role: Role, answer: Answer) {
         let room = message.room;
-        let checked = Checked { message, role };
+        let checked = Submission { message, role };
         self.submit(room, Job::Insert { checked, answer });
     }
 
@@ -274,14 +274,14 @@ async fn run(writers: RoomWriters, room: RoomRef, mut rx: mpsc::UnboundedReceive
     }
 }
 
-type PendingInsert = (Checked, Answer);
+type PendingInsert = (Submission, Answer);
 
 /// Stores one batch (in the next group commit), then broadcasts and answers in batch order.
 async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
     if inserts.is_empty() {
         return;
     }
-    let (batch, answers): (Vec<Checked>, Vec<Answer>) = inserts.into_iter().unzip();
+    let (batch, answers): (Vec<Submission>, Vec<Answer>) = inserts.into_iter().unzip();
     let size = batch.len();
     let results = shared.committer.commit(batch).await;
     shared.batches.fetch_add(1, Ordering::Relaxed);
