@@ -195,12 +195,12 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Submission>>) -> Vec
     for batch in batches {
         let mut ok = Vec::with_capacity(batch.len());
         let mut verdict = Vec::with_capacity(batch.len());
-        for checked in batch {
+        for submission in batch {
             let decision = decisions
                 .next()
                 .unwrap_or_else(|| Err(ChatError::internal()));
             if decision.is_ok() {
-                ok.push(checked.message);
+                ok.push(submission.message);
             }
             verdict.push(decision);
         }
@@ -232,8 +232,8 @@ async fn access(
 ) -> Result<Vec<Result<(), ChatError>>, ChatError> {
     let mut index: HashMap<(UserId, RoomRef), usize> = HashMap::new();
     let mut pairs = Vec::new();
-    for checked in batches.iter().flatten() {
-        let pair = (checked.message.sender_id, checked.message.room);
+    for submission in batches.iter().flatten() {
+        let pair = (submission.message.sender_id, submission.message.room);
         index.entry(pair).or_insert_with(|| {
             pairs.push(pair);
             pairs.len() - 1
@@ -254,10 +254,10 @@ async fn access(
     Ok(batches
         .iter()
         .flatten()
-        .map(|checked| {
-            let (sender, room) = (checked.message.sender_id, checked.message.room);
+        .map(|submission| {
+            let (sender, room) = (submission.message.sender_id, submission.message.room);
             let facts = index.get(&(sender, room)).and_then(|&i| facts[i].as_ref());
-            decide(sender, checked.role, room, facts).map(|_| ())
+            decide(sender, submission.role, room, facts).map(|_| ())
         })
         .collect())
 }

@@ -75,7 +75,10 @@ pub type Answer = Box<dyn FnOnce(Result<InsertOutcome, ChatError>) + Send + 'sta
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 enum Job {
-    Insert { checked: Submission, answer: Answer },
+    Insert {
+        submission: Submission,
+        answer: Answer,
+    },
     Exclusive(Box<dyn FnOnce() -> BoxFuture + Send + 'static>),
 }
 
@@ -199,8 +202,8 @@ impl RoomWriters {
     /// broadcast, in the room's order.
     pub fn submit_insert(&self, message: NewMessage, role: Role, answer: Answer) {
         let room = message.room;
-        let checked = Submission { message, role };
-        self.submit(room, Job::Insert { checked, answer });
+        let submission = Submission { message, role };
+        self.submit(room, Job::Insert { submission, answer });
     }
 
     /// Runs `work` in the room's writer between two batches: no message of the room is stored
@@ -263,7 +266,7 @@ async fn run(writers: RoomWriters, room: RoomRef, mut rx: mpsc::UnboundedReceive
         let mut inserts = Vec::new();
         for job in jobs {
             match job {
-                Job::Insert { checked, answer } => inserts.push((checked, answer)),
+                Job::Insert { submission, answer } => inserts.push((submission, answer)),
                 Job::Exclusive(work) => {
                     flush(&writers.shared, room, std::mem::take(&mut inserts)).await;
                     work().await;
