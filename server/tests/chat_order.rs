@@ -143,7 +143,7 @@ async fn a_joiner_during_traffic_gets_no_gap_and_no_duplicate() {
 /// send in the middle neither blocks nor reorders the others.
 #[tokio::test]
 async fn pipelined_sends_are_all_answered_in_order() {
-    let total = 3 * huddle_server::chat::SENDS_IN_FLIGHT_PER_SOCKET as u64;
+    let total = 3 * u64::from(settings().max_sends_in_flight);
     let refused = total / 2;
     let server = start().await;
     let mut alan = server.client(3).await;

@@ -13,7 +13,7 @@ use huddle_server::chat::clock::{ManualClock, SharedClock};
 use huddle_server::chat::writer::{RoomWriters, WriterSettings, WriterStats};
 use huddle_server::chat::{Chat, ChatSettings};
 use huddle_server::socketio::{SocketIo, SocketIoConfig};
-use huddle_storage::model::{InsertOutcome, NewMessage, RoomRef};
+use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef};
 use huddle_storage::{MemoryStore, Store, StoreOptions, demo_dataset};
 
 async fn writers(settings: WriterSettings) -> RoomWriters {
@@ -41,6 +41,7 @@ async fn what_queues_while_busy_is_stored_in_batches_in_queue_order() {
     let writers = writers(WriterSettings {
         batch_max: 4,
         idle_timeout: Duration::from_secs(60),
+        ..WriterSettings::default()
     })
     .await;
     // Hold the room's writer busy.
@@ -63,7 +64,7 @@ async fn what_queues_while_busy_is_stored_in_batches_in_queue_order() {
         let writers = writers.clone();
         sends.push(tokio::spawn(async move {
             writers
-                .insert(NewMessage::text(ROOM, 3, format!("m{i}")))
+                .insert(NewMessage::text(ROOM, 3, format!("m{i}")), Role::Researcher)
                 .await
         }));
         // Let it reach the queue before the next one: queue order = this order.
@@ -91,9 +92,10 @@ async fn what_queues_while_busy_is_stored_in_batches_in_queue_order() {
         writers.stats(),
         WriterStats {
             batches: 3,
-            messages: 10
+            messages: 10,
+            commits: 3
         },
-        "4 + 4 + 2"
+        "4 + 4 + 2, one room: one commit per batch"
     );
 }
 
@@ -102,11 +104,12 @@ async fn an_idle_writer_ends_and_a_new_one_starts_on_demand() {
     let writers = writers(WriterSettings {
         batch_max: 64,
         idle_timeout: Duration::from_millis(100),
+        ..WriterSettings::default()
     })
     .await;
     assert_eq!(writers.active(), 0);
     writers
-        .insert(NewMessage::text(ROOM, 3, "first"))
+        .insert(NewMessage::text(ROOM, 3, "first"), Role::Researcher)
         .await
         .expect("stored");
     assert_eq!(writers.active(), 1);
@@ -116,14 +119,17 @@ async fn an_idle_writer_ends_and_a_new_one_starts_on_demand() {
     tokio::task::yield_now().await;
     assert_eq!(writers.active(), 0, "retired");
     let again = writers
-        .insert(NewMessage::text(ROOM, 3, "second"))
+        .insert(NewMessage::text(ROOM, 3, "second"), Role::Researcher)
         .await
         .expect("stored");
     assert!(again.is_created());
     assert_eq!(writers.active(), 1);
     // Rooms do not share writers.
     writers
-        .insert(NewMessage::text(RoomRef::study(1), 3, "elsewhere"))
+        .insert(
+            NewMessage::text(RoomRef::study(1), 3, "elsewhere"),
+            Role::Researcher,
+        )
         .await
         .expect("stored");
     assert_eq!(writers.active(), 2);

@@ -97,8 +97,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         room: RoomRef,
     ) -> Result<Option<RoomAccessFacts>, StoreError>;
 
+    /// The facts of several (user, room) pairs at once, one answer per pair in the
+    /// same order (`None` where the room does not exist), read together: what the
+    /// chat layer re-checks for a whole commit of messages in one round trip.
+    async fn room_access_many(
+        &self,
+        pairs: &[(UserId, RoomRef)],
+    ) -> Result<Vec<Option<RoomAccessFacts>>, StoreError>;
+
     /// Stores a batch of messages in one transaction, in order, with increasing ids,
-    /// and returns one outcome per input, in the same order. A message whose
+    /// and returns one outcome per input, in the same order. The batch may mix rooms
+    /// (the chat layer commits several rooms' batches together). A message whose
     /// `(sender_id, client_message_id)` was stored before (or earlier in the batch)
     /// is not stored again: its outcome is the original. A message that breaks a
     /// store rule is rejected alone. File metadata is copied from the file record,

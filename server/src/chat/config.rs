@@ -25,6 +25,9 @@
 //! | `--edit-window-secs` | `HUDDLE_EDIT_WINDOW_SECS` | 86400 | edit/delete allowed this long after creation |
 //! | `--writer-batch` | `HUDDLE_WRITER_BATCH` | 64 | most messages per insert batch of a room |
 //! | `--writer-idle-ms` | `HUDDLE_WRITER_IDLE_MS` | 60000 | an idle room writer ends after this |
+//! | `--commit-max` | `HUDDLE_COMMIT_MAX` | 1024 | most messages of one group commit across rooms |
+//! | `--commit-lanes` | `HUDDLE_COMMIT_LANES` | 2 | group commits running at once |
+//! | `--max-sends-in-flight` | `HUDDLE_MAX_SENDS_IN_FLIGHT` | 32 | `message:send` events of one connection being stored at once |
 //! | `--clock-offset-secs` | `HUDDLE_CLOCK_OFFSET_SECS` | 0 | shifts the server's clock (end-to-end tests of the 24 h rule only) |
 //! | `--fixture` | `HUDDLE_FIXTURE` | none | load-test fixture `users=N,projects=P` added at start-up (benchmarks) |
 
@@ -185,6 +188,32 @@ pub struct ChatArgs {
         default_value_t = 60_000
     )]
     pub writer_idle_ms: u64,
+    /// Most messages stored in one transaction: the batches of several rooms that queued up
+    /// while the previous commit ran (a room's batch is never split).
+    #[arg(
+        long,
+        env = "HUDDLE_COMMIT_MAX",
+        value_name = "N",
+        default_value_t = 1024
+    )]
+    pub commit_max: usize,
+    /// Group commits running at once: while one waits for the disk the next is written.
+    #[arg(
+        long,
+        env = "HUDDLE_COMMIT_LANES",
+        value_name = "N",
+        default_value_t = 2
+    )]
+    pub commit_lanes: usize,
+    /// `message:send` events of one connection queued for storage at once; its next send
+    /// waits for a free slot. 1 stores a connection's sends one commit at a time.
+    #[arg(
+        long,
+        env = "HUDDLE_MAX_SENDS_IN_FLIGHT",
+        value_name = "N",
+        default_value_t = 32
+    )]
+    pub max_sends_in_flight: u32,
     /// Seconds added to the server's clock. For end-to-end tests of time rules only (e.g.
     /// restart 25 hours "later" to test the edit window); leave at 0 in production.
     #[arg(
@@ -341,6 +370,15 @@ impl ChatArgs {
         if self.writer_idle_ms == 0 {
             return Err(bad("HUDDLE_WRITER_IDLE_MS", "must be at least 1"));
         }
+        if !(1..=100_000).contains(&self.commit_max) {
+            return Err(bad("HUDDLE_COMMIT_MAX", "must be 1 to 100000"));
+        }
+        if !(1..=64).contains(&self.commit_lanes) {
+            return Err(bad("HUDDLE_COMMIT_LANES", "must be 1 to 64"));
+        }
+        if !(1..=1_024).contains(&self.max_sends_in_flight) {
+            return Err(bad("HUDDLE_MAX_SENDS_IN_FLIGHT", "must be 1 to 1024"));
+        }
         if self.db_pool_max == 0 {
             return Err(bad("HUDDLE_DB_POOL_MAX", "must be at least 1"));
         }
@@ -395,7 +433,10 @@ impl ChatArgs {
                 writer: WriterSettings {
                     batch_max: self.writer_batch,
                     idle_timeout: Duration::from_millis(self.writer_idle_ms),
+                    commit_max: self.commit_max,
+                    commit_lanes: self.commit_lanes,
                 },
+                max_sends_in_flight: self.max_sends_in_flight,
                 attachments: AttachmentLimits {
                     max_image_bytes: self.max_image_bytes,
                 },
@@ -441,6 +482,9 @@ mod tests {
         assert_eq!(c.chat.typing_timeout, Duration::from_secs(3));
         assert_eq!(c.chat.edit_window, chrono::Duration::hours(24));
         assert_eq!(c.clock_offset, chrono::Duration::zero());
+        let defaults = ChatSettings::default();
+        assert_eq!(c.chat.writer, defaults.writer);
+        assert_eq!(c.chat.max_sends_in_flight, defaults.max_sends_in_flight);
     }
 
     #[test]
@@ -521,6 +565,16 @@ mod tests {
             (&["--edit-window-secs", "0"], "HUDDLE_EDIT_WINDOW_SECS"),
             (&["--writer-batch", "0"], "HUDDLE_WRITER_BATCH"),
             (&["--writer-idle-ms", "0"], "HUDDLE_WRITER_IDLE_MS"),
+            (&["--commit-max", "0"], "HUDDLE_COMMIT_MAX"),
+            (&["--commit-lanes", "0"], "HUDDLE_COMMIT_LANES"),
+            (
+                &["--max-sends-in-flight", "0"],
+                "HUDDLE_MAX_SENDS_IN_FLIGHT",
+            ),
+            (
+                &["--max-sends-in-flight", "1025"],
+                "HUDDLE_MAX_SENDS_IN_FLIGHT",
+            ),
             (&["--db-pool-max", "0"], "HUDDLE_DB_POOL_MAX"),
             (&["--db-timeout-ms", "0"], "HUDDLE_DB_TIMEOUT_MS"),
             (

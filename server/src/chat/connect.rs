@@ -23,6 +23,7 @@ use huddle_storage::model::User;
 
 use super::auth::{AuthError, JwtVerifier};
 use super::errors::ChatError;
+use super::pipeline::SendPipeline;
 use super::policy::store_error;
 use super::{ChatSocket, Ctx, typing};
 
@@ -33,6 +34,8 @@ pub struct Authenticator {
     pub verifier: JwtVerifier,
     /// Where users come from.
     pub store: Arc<dyn Store>,
+    /// The size of each socket's send pipeline.
+    pub max_sends_in_flight: u32,
 }
 use crate::socketio::{ConnectError, ConnectRequest, DisconnectReason, Socket};
 
@@ -75,7 +78,10 @@ pub async fn authenticate(
                 session = request.session_id(),
                 "authenticated"
             );
-            Ok(ChatSocket::new(user))
+            Ok(ChatSocket {
+                user,
+                sends: SendPipeline::new(ctx.max_sends_in_flight),
+            })
         }
         Err(error) => {
             tracing::info!(

@@ -6,21 +6,22 @@
 //! **Send** `{roomType, roomId, content, type?, replyToId?, clientMessageId?}`:
 //! validate (`validate.rs`: content checked as sent then sanitised; image and file messages
 //! need a `fileId`, their content is an optional caption) → the connection must have joined
-//! the room (`NOT_IN_ROOM`) and the user must still have access to it (the policy is asked
-//! again: access can be withdrawn after a join) → for an image or file message, the file
+//! the room (`NOT_IN_ROOM`) → for an image or file message, the file
 //! check of `files::attachment` (issue 5 item 2: uploaded by the sender, else
 //! `FILE_NOT_FOUND`; an image is JPEG/PNG/GIF/WebP by its bytes, else `INVALID_FILE_TYPE`,
 //! and at most 10 MiB, else `FILE_TOO_LARGE`; client `fileName`/`fileSize`/`mimeType` that
 //! disagree with the record: `FILE_METADATA_MISMATCH`) → the per-user rate limit
 //! (`RATE_LIMITED`; nothing stored; refused attempts above consume nothing) → the room's
-//! writer stores it in its
-//! next batch; `replyToId` must be a message of the same room (`REPLY_NOT_FOUND`); a
+//! writer stores it in its next batch, after asking the policy again whether the user still
+//! has access to the room (access can be withdrawn after a join: `ROOM_FORBIDDEN`, nothing
+//! stored; the token is spent); `replyToId` must be a message of the same room (`REPLY_NOT_FOUND`); a
 //! `clientMessageId` the user already sent returns the original message and broadcasts
 //! nothing → after the commit, `message:new {message}` to everyone in the room, sender
 //! included → ack `{ok: true, message}`. The message's `fileName`, `fileSize`, `mimeType`
 //! and `file` come from the stored record (the store copies them), and the insert marks the
 //! file attached in the same commit, so housekeeping keeps it from then on. If the database is unreachable: `DB_UNAVAILABLE`,
-//! nothing stored, nothing broadcast.
+//! nothing stored, nothing broadcast. The handler returns once the message is queued, so the
+//! connection's next send to the same room can join the same commit (`pipeline.rs`).
 //!
 //! **Edit** `{messageId, content}` / **delete** `{messageId}`: the message must exist and be
 //! visible to the user (else `MESSAGE_NOT_FOUND`); the user must be its sender, or a manager
@@ -43,23 +44,52 @@ use huddle_storage::{Entity, StoreError};
 
 use super::errors::{ChatError, ErrorCode};
 use super::policy::{authorize_room, store_error};
-use super::reply::{Completion, Failure, Outcome, fields};
+use super::reply::{Failure, Outcome, fields, respond};
 use super::rooms::room_name;
 use super::validate::{parse_edit, parse_message_id, parse_send};
 use super::{ChatSocket, Ctx};
 use crate::files::attachment::{AttachmentError, AttachmentKind, validate_attachment};
-use crate::socketio::Socket;
+use crate::socketio::{AckSender, Socket};
 
-/// `message:send`, in two phases. The checks and the hand-over to the room's writer run
-/// in the socket's event order (so one sender's messages are stored in the order sent);
-/// the returned future, which waits for the commit, runs beside the socket's next events,
-/// so a client with several sends in flight gets them batched into one transaction.
+/// `message:send`. Returns once the message is queued for its room's writer (or refused);
+/// the answer comes from the writer after the commit (see `pipeline.rs`).
 pub async fn send(
     ctx: Arc<Ctx>,
     socket: Socket<ChatSocket>,
     payload: Value,
-) -> Result<Completion, Failure> {
-    let request = parse_send(&payload, &ctx.settings.limits)?;
+    ack: Option<AckSender>,
+) {
+    let pipeline = &socket.state().sends;
+    match admit(&ctx, &socket, &payload).await {
+        Ok(message) => {
+            pipeline.enter(message.room).await;
+            let pending = PendingSend {
+                socket: socket.clone(),
+                ack,
+                answered: false,
+            };
+            ctx.writers.submit_insert(
+                message,
+                socket.state().user.role,
+                Box::new(move |result| pending.finish(result)),
+            );
+        }
+        Err(failure) => {
+            // Answered after the sends before it, as every answer of this connection.
+            pipeline.idle().await;
+            respond(&socket, "message:send", ack, Err(failure));
+        }
+    }
+}
+
+/// The checks of a send before it is queued: payload, joined room, file, rate limit. Access
+/// to the room is checked again when the message is written (`commit.rs`).
+async fn admit(
+    ctx: &Ctx,
+    socket: &Socket<ChatSocket>,
+    payload: &Value,
+) -> Result<NewMessage, Failure> {
+    let request = parse_send(payload, &ctx.settings.limits)?;
     let user = &socket.state().user;
     if !socket.in_room(&room_name(request.room)) {
         return Err(ChatError::new(
@@ -68,7 +98,6 @@ pub async fn send(
         )
         .into());
     }
-    authorize_room(ctx.store.as_ref(), user, request.room).await?;
     let file_id = match &request.file {
         None => None,
         Some(file) => {
@@ -91,8 +120,7 @@ pub async fn send(
         }
     };
     ctx.rate.check(user.id)?;
-
-    let stored = ctx.writers.insert(NewMessage {
+    Ok(NewMessage {
         room: request.room,
         sender_id: user.id,
         kind: request.kind,
@@ -100,15 +128,64 @@ pub async fn send(
         file_id,
         reply_to_id: request.reply_to_id,
         client_message_id: request.client_message_id,
-    });
-    Ok(Box::pin(async move {
-        match stored.await? {
-            InsertOutcome::Created(message) | InsertOutcome::Duplicate(message) => {
-                Ok(fields(json!({ "message": message })))
+    })
+}
+
+/// A queued send: answered once by its room's writer, and its pipeline slot given back.
+/// Dropped unanswered (the writer failed), it answers `INTERNAL` rather than never.
+struct PendingSend {
+    socket: Socket<ChatSocket>,
+    ack: Option<AckSender>,
+    answered: bool,
+}
+
+impl PendingSend {
+    fn finish(mut self, result: Result<InsertOutcome, ChatError>) {
+        self.answered = true;
+        let ack = self.ack.take();
+        match result {
+            Ok(InsertOutcome::Created(message) | InsertOutcome::Duplicate(message)) => {
+                if let Some(ack) = ack {
+                    // Serialised straight from the message; a failed send means the client
+                    // has gone.
+                    let _ = ack.send(&SentAck {
+                        ok: true,
+                        message: &message,
+                    });
+                }
             }
-            InsertOutcome::Rejected(rejection) => Err(rejection_error(rejection).into()),
+            Ok(InsertOutcome::Rejected(rejection)) => {
+                respond(
+                    &self.socket,
+                    "message:send",
+                    ack,
+                    Err(rejection_error(rejection).into()),
+                );
+            }
+            Err(error) => respond(&self.socket, "message:send", ack, Err(error.into())),
         }
-    }))
+    }
+}
+
+impl Drop for PendingSend {
+    fn drop(&mut self) {
+        if !self.answered {
+            respond(
+                &self.socket,
+                "message:send",
+                self.ack.take(),
+                Err(ChatError::internal().into()),
+            );
+        }
+        self.socket.state().sends.release();
+    }
+}
+
+/// The success ack of a send, `{ok: true, message}`.
+#[derive(serde::Serialize)]
+struct SentAck<'a> {
+    ok: bool,
+    message: &'a Message,
 }
 
 /// A message the store refused to insert, as a client error.

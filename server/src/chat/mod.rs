@@ -26,6 +26,9 @@
 //!   the file of an image or file message is checked by `files::attachment`;
 //! - [`rate_limit`]: the per-user `message:send` token bucket;
 //! - [`writer`]: the per-room writer that batches inserts and broadcasts in id order;
+//!   [`commit`]: the group commit that stores several rooms' batches in one transaction,
+//!   re-checking access; [`pipeline`]: a connection's sends to one room, queued without
+//!   waiting for each commit;
 //! - [`rooms`], [`history`], [`messages`], [`reads`], [`typing`]: the event families;
 //! - [`typing_state`]: who is typing, with the 3-second auto-stop;
 //! - [`clock`]: the injectable clock; [`config`]: flags and environment; [`commands`]:
@@ -34,11 +37,13 @@
 pub mod auth;
 pub mod clock;
 pub mod commands;
+pub mod commit;
 pub mod config;
 pub mod connect;
 pub mod errors;
 pub mod history;
 pub mod messages;
+pub mod pipeline;
 pub mod policy;
 pub mod rate_limit;
 pub mod reads;
@@ -62,8 +67,9 @@ use huddle_storage::model::User;
 use self::auth::{JwtSettings, JwtVerifier, KeyError};
 use self::clock::SharedClock;
 use self::errors::ChatError;
+use self::pipeline::SendPipeline;
 use self::rate_limit::{RateLimitSettings, SendRateLimiter};
-use self::reply::{Completion, Failure, Outcome, respond};
+use self::reply::{Outcome, respond};
 use self::typing_state::{DEFAULT_TYPING_TIMEOUT, TypingTracker};
 use self::validate::Limits;
 use self::writer::{RoomWriters, WriterSettings};
@@ -87,6 +93,9 @@ pub struct ChatSettings {
     pub max_catch_up_messages: usize,
     /// The per-room writers.
     pub writer: WriterSettings,
+    /// `message:send` events of one connection queued for storage at once (default 32; see
+    /// `pipeline.rs`).
+    pub max_sends_in_flight: u32,
     /// The checks of an image or file message's upload (the 10 MiB image limit).
     pub attachments: AttachmentLimits,
 }
@@ -101,28 +110,19 @@ impl Default for ChatSettings {
             edit_window: chrono::Duration::hours(24),
             max_catch_up_messages: 10_000,
             writer: WriterSettings::default(),
+            max_sends_in_flight: 32,
             attachments: AttachmentLimits::default(),
         }
     }
 }
 
 /// The state of one chat socket: the authenticated user, loaded from storage at connect.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ChatSocket {
     /// Who is connected.
     pub user: User,
-    /// Permits for this socket's sends in flight (see [`SENDS_IN_FLIGHT_PER_SOCKET`]).
-    pub in_flight: Arc<tokio::sync::Semaphore>,
-}
-
-impl ChatSocket {
-    /// The state of a socket authenticated as `user`.
-    pub fn new(user: User) -> Self {
-        ChatSocket {
-            user,
-            in_flight: Arc::new(tokio::sync::Semaphore::new(SENDS_IN_FLIGHT_PER_SOCKET)),
-        }
-    }
+    /// Its `message:send` events being stored.
+    pub sends: SendPipeline,
 }
 
 /// What every handler shares.
@@ -173,6 +173,7 @@ impl Chat {
         let authenticator = Arc::new(connect::Authenticator {
             verifier: JwtVerifier::new(&settings.jwt, clock.clone())?,
             store: store.clone(),
+            max_sends_in_flight: settings.max_sends_in_flight,
         });
         let ns = io.namespace("/", move |request| {
             connect::authenticate(authenticator.clone(), request)
@@ -194,13 +195,29 @@ impl Chat {
         handle(&ns, &ctx, "room:join", rooms::join);
         handle(&ns, &ctx, "room:leave", rooms::leave);
         handle(&ns, &ctx, "message:history", history::request);
-        handle_pipelined(&ns, &ctx, "message:send", messages::send);
+        let send_ctx = ctx.clone();
+        ns.on("message:send", move |socket, received, ack| {
+            let ctx = send_ctx.clone();
+            async move {
+                match received.first_arg::<Value>() {
+                    Ok(payload) => messages::send(ctx, socket, payload, ack).await,
+                    Err(e) => {
+                        socket.state().sends.idle().await;
+                        let error = ChatError::invalid(format!(
+                            "message:send takes one object argument: {e}"
+                        ));
+                        respond(&socket, "message:send", ack, Err(error.into()));
+                    }
+                }
+            }
+        });
         handle(&ns, &ctx, "message:edit", messages::edit);
         handle(&ns, &ctx, "message:delete", messages::delete);
         handle(&ns, &ctx, "message:read", reads::read);
         handle(&ns, &ctx, "typing:start", typing::start);
         handle(&ns, &ctx, "typing:stop", typing::stop);
         ns.on_fallback(|socket, event, ack| async move {
+            socket.state().sends.idle().await;
             let name = event.name().to_owned();
             let error = ChatError::new(
                 errors::ErrorCode::UnknownEvent,
@@ -227,56 +244,9 @@ impl Chat {
     }
 }
 
-/// Sends a socket may have in flight (checked, handed to a room writer, not yet
-/// committed). Past it the socket's next event waits: a client cannot queue unbounded
-/// work, and the rate limit still applies on top.
-pub const SENDS_IN_FLIGHT_PER_SOCKET: usize = 64;
-
-/// Registers a pipelined handler: its first phase runs in the socket's event order; its
-/// [`Completion`] and the answer run in a task of their own, so the socket goes on with
-/// its next event meanwhile (at most [`SENDS_IN_FLIGHT_PER_SOCKET`] at once).
-fn handle_pipelined<F, Fut>(
-    ns: &Namespace<ChatSocket>,
-    ctx: &Arc<Ctx>,
-    event: &'static str,
-    handler: F,
-) where
-    F: Fn(Arc<Ctx>, Socket<ChatSocket>, Value) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Completion, Failure>> + Send + 'static,
-{
-    let ctx = ctx.clone();
-    let handler = Arc::new(handler);
-    ns.on(event, move |socket, received, ack| {
-        let ctx = ctx.clone();
-        let handler = handler.clone();
-        async move {
-            // The semaphore is never closed, so acquiring only waits.
-            let Ok(permit) = socket.state().in_flight.clone().acquire_owned().await else {
-                return;
-            };
-            let started = match received.first_arg::<Value>() {
-                Ok(payload) => handler(ctx, socket.clone(), payload).await,
-                Err(e) => Err(ChatError::invalid(format!(
-                    "{event} takes one object argument: {e}"
-                ))
-                .into()),
-            };
-            match started {
-                Ok(completion) => {
-                    tokio::spawn(async move {
-                        let outcome = completion.await;
-                        drop(permit);
-                        respond(&socket, event, ack, outcome);
-                    });
-                }
-                Err(failure) => respond(&socket, event, ack, Err(failure)),
-            }
-        }
-    });
-}
-
-/// Registers one event handler: reads the payload (the event's first argument), runs the
-/// handler, answers (see `reply.rs`).
+/// Registers one event handler: waits until the socket's sends are answered (events are
+/// answered in the order received, see `pipeline.rs`), reads the payload (the event's first
+/// argument), runs the handler, answers (see `reply.rs`).
 fn handle<F, Fut>(ns: &Namespace<ChatSocket>, ctx: &Arc<Ctx>, event: &'static str, handler: F)
 where
     F: Fn(Arc<Ctx>, Socket<ChatSocket>, Value) -> Fut + Send + Sync + 'static,
@@ -288,6 +258,7 @@ where
         let ctx = ctx.clone();
         let handler = handler.clone();
         async move {
+            socket.state().sends.idle().await;
             let outcome = match received.first_arg::<Value>() {
                 Ok(payload) => handler(ctx, socket.clone(), payload).await,
                 Err(e) => Err(ChatError::invalid(format!(

@@ -12,11 +12,12 @@
 //! | researcher | project | the user is assigned at least one task of the project (in a study or not) |
 //! | researcher | study | the user is assigned at least one task of that study |
 //!
-//! The same decision answers `room:join`, `message:history`, and "a manager with access to the
-//! room" for edits and deletes. An unknown room is `ROOM_NOT_FOUND`, a denied one
+//! The same decision answers `room:join`, `message:history`, every `message:send` (re-checked
+//! when the message is written: see `commit.rs`), and "a manager with access to the room" for
+//! edits and deletes. An unknown room is `ROOM_NOT_FOUND`, a denied one
 //! `ROOM_FORBIDDEN`.
 
-use huddle_storage::model::{Role, RoomAccessFacts, RoomRef, RoomType, User};
+use huddle_storage::model::{Role, RoomAccessFacts, RoomRef, RoomType, User, UserId};
 use huddle_storage::{Store, StoreError};
 
 use super::errors::{ChatError, ErrorCode};
@@ -43,9 +44,9 @@ pub const RULES: [(Role, RoomType, Rule); 4] = [
 
 impl Rule {
     /// Whether the facts satisfy the rule for this user.
-    fn holds(self, user: &User, facts: &RoomAccessFacts) -> bool {
+    fn holds(self, user_id: UserId, facts: &RoomAccessFacts) -> bool {
         match self {
-            Rule::CreatedOrGranted => facts.project_created_by == user.id || facts.user_has_grant,
+            Rule::CreatedOrGranted => facts.project_created_by == user_id || facts.user_has_grant,
             Rule::AssignedInProject => facts.user_has_task_in_project,
             Rule::AssignedInStudy => facts.user_has_task_in_study == Some(true),
         }
@@ -65,7 +66,32 @@ pub fn rule_for(role: Role, room_type: RoomType) -> Rule {
 
 /// Whether `user` may enter the room the facts describe.
 pub fn allows(user: &User, facts: &RoomAccessFacts) -> bool {
-    rule_for(user.role, facts.room.kind).holds(user, facts)
+    permits(user.id, user.role, facts)
+}
+
+/// Whether the user with this id and role may enter the room the facts describe.
+pub fn permits(user_id: UserId, role: Role, facts: &RoomAccessFacts) -> bool {
+    rule_for(role, facts.room.kind).holds(user_id, facts)
+}
+
+/// The decision for `room` from the store's answer (`None`: the room does not exist).
+pub fn decide(
+    user_id: UserId,
+    role: Role,
+    room: RoomRef,
+    facts: Option<&RoomAccessFacts>,
+) -> Result<&RoomAccessFacts, ChatError> {
+    match facts {
+        None => Err(ChatError::new(
+            ErrorCode::RoomNotFound,
+            format!("{} {} does not exist", room.kind, room.id),
+        )),
+        Some(facts) if permits(user_id, role, facts) => Ok(facts),
+        Some(_) => Err(ChatError::new(
+            ErrorCode::RoomForbidden,
+            format!("you do not have access to {} {}", room.kind, room.id),
+        )),
+    }
 }
 
 /// The answer to "may this user use this room?", asked of the store.
@@ -78,17 +104,7 @@ pub async fn authorize_room(
         .room_access(user.id, room)
         .await
         .map_err(|e| store_error(&e, "room access"))?;
-    match facts {
-        None => Err(ChatError::new(
-            ErrorCode::RoomNotFound,
-            format!("{} {} does not exist", room.kind, room.id),
-        )),
-        Some(facts) if allows(user, &facts) => Ok(facts),
-        Some(_) => Err(ChatError::new(
-            ErrorCode::RoomForbidden,
-            format!("you do not have access to {} {}", room.kind, room.id),
-        )),
-    }
+    decide(user.id, user.role, room, facts.as_ref()).cloned()
 }
 
 /// Maps a store failure the caller did not expect to a client error, logging it.

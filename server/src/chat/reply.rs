@@ -62,9 +62,6 @@ impl From<ChatError> for Failure {
 /// A handler's result: the success object (without `ok`) or the failure.
 pub type Outcome = Result<Map<String, Value>, Failure>;
 
-/// The second phase of a pipelined handler: its outcome, once the work it started is done.
-pub type Completion = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send>>;
-
 /// The success ack: `{ok: true, ...fields}` (JSON key order is not significant).
 pub fn ok_payload(fields: Map<String, Value>) -> Value {
     let mut out = Map::with_capacity(fields.len() + 1);

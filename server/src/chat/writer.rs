@@ -3,13 +3,14 @@
 //! item 8).
 //!
 //! Why one task per room: order is a promise. Every `message:send` of a room goes through its
-//! writer's queue; the writer inserts what has queued up as ONE batch (one transaction, ids in
-//! queue order), and only after the store has committed it broadcasts `message:new` for each
-//! created message, in that order, then answers each sender. So in a room ids, the broadcast
-//! order and history agree, each sender's messages (sent one at a time: a socket's events are
-//! handled in order and the handler waits for its answer) are stored in the order sent, and a
-//! busy room costs one insert per batch rather than one per message. Rooms never wait for each
-//! other: there is no global lock.
+//! writer's queue; the writer takes what has queued up as ONE batch, hands it to the group
+//! committer (`commit.rs`: access re-checked, then one transaction, possibly shared with other
+//! rooms' batches, ids in queue order), and only after the commit broadcasts `message:new` for
+//! each created message, in that order, then answers each sender. So in a room ids, the
+//! broadcast order and history agree, each sender's messages (queued in the order its socket
+//! sent them: see `pipeline.rs`) are stored in the order sent, and a busy room costs one
+//! insert per batch rather than one per message. Rooms never wait for each other's joins,
+//! edits or broadcasts: only their inserts share commits.
 //!
 //! Joins, edits and deletes run through the same queue as "exclusive" jobs between batches: a
 //! joining socket's history page is read and the socket added to the room with no insert, edit
@@ -18,9 +19,9 @@
 //!
 //! A writer with nothing to do for [`WriterSettings::idle_timeout`] retires. Retirement and job
 //! submission both hold the registry lock, so a job is never queued to a writer that is leaving.
-//! The queue is unbounded on purpose: each socket has at most one job in it at a time (its
-//! handler awaits the answer before the socket's next event runs), so its length is bounded by
-//! the number of connected sockets, which the engine caps.
+//! The queue is unbounded on purpose: each socket has at most `max_sends_in_flight` sends
+//! (`pipeline.rs`) and one other job in it at a time, so its length is bounded by that many
+//! times the number of connected sockets, which the engine caps.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,12 +33,12 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use huddle_storage::Store;
-use huddle_storage::model::{InsertOutcome, NewMessage, RoomRef};
+use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef};
 
 use super::ChatSocket;
+use super::commit::{GroupCommitter, Submission};
 use super::errors::ChatError;
 use super::messages::MessagePayload;
-use super::policy::store_error;
 use super::rooms::room_name;
 use crate::socketio::Namespace;
 
@@ -48,6 +49,12 @@ pub struct WriterSettings {
     pub batch_max: usize,
     /// A writer with no work for this long ends (default 60 s); the next job starts a new one.
     pub idle_timeout: Duration,
+    /// Most messages of one group commit across rooms (default 1024; a room's batch is never
+    /// split, so one commit holds at least one whole batch).
+    pub commit_max: usize,
+    /// Group commits running at once (default 2): while one waits for its fsync the next
+    /// can already be written, so a room's batch does not wait for another's commit.
+    pub commit_lanes: usize,
 }
 
 impl Default for WriterSettings {
@@ -55,16 +62,22 @@ impl Default for WriterSettings {
         WriterSettings {
             batch_max: 64,
             idle_timeout: Duration::from_secs(60),
+            commit_max: 1024,
+            commit_lanes: 2,
         }
     }
 }
+
+/// Called once with a message's result, by its room's writer, after the commit (and, for a
+/// created message, after its broadcast), in the room's order.
+pub type Answer = Box<dyn FnOnce(Result<InsertOutcome, ChatError>) + Send + 'static>;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 enum Job {
     Insert {
-        message: NewMessage,
-        reply: oneshot::Sender<Result<InsertOutcome, ChatError>>,
+        submission: Submission,
+        answer: Answer,
     },
     Exclusive(Box<dyn FnOnce() -> BoxFuture + Send + 'static>),
 }
@@ -72,7 +85,7 @@ enum Job {
 struct Shared {
     // A std mutex: held to look up, insert or remove one sender, never across an await.
     writers: Mutex<HashMap<RoomRef, mpsc::UnboundedSender<Job>>>,
-    store: Arc<dyn Store>,
+    committer: GroupCommitter,
     ns: Namespace<ChatSocket>,
     settings: WriterSettings,
     batches: AtomicU64,
@@ -82,10 +95,12 @@ struct Shared {
 /// What the writers have stored so far (for tests and metrics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WriterStats {
-    /// Insert batches committed.
+    /// Room batches stored (each one room's queue at one time).
     pub batches: u64,
-    /// Messages sent to the store in those batches (duplicates and rejections included).
+    /// Messages in those batches (duplicates and refusals included).
     pub messages: u64,
+    /// Transactions they took: one group commit holds the batches of several rooms.
+    pub commits: u64,
 }
 
 /// The registry of room writers.
@@ -109,7 +124,7 @@ impl RoomWriters {
         RoomWriters {
             shared: Arc::new(Shared {
                 writers: Mutex::new(HashMap::new()),
-                store,
+                committer: GroupCommitter::new(store, settings.commit_max, settings.commit_lanes),
                 ns,
                 settings: WriterSettings {
                     batch_max: settings.batch_max.max(1),
@@ -139,6 +154,7 @@ impl RoomWriters {
         WriterStats {
             batches: self.shared.batches.load(Ordering::Relaxed),
             messages: self.shared.messages.load(Ordering::Relaxed),
+            commits: self.shared.committer.commits(),
         }
     }
 
@@ -159,21 +175,35 @@ impl RoomWriters {
         tokio::spawn(run(self.clone(), room, rx));
     }
 
-    /// Queues `message` for its room's next batch at once (so messages queued one after
-    /// the other are stored in that order); the returned future gives the store's outcome
-    /// once committed and (for a created message) broadcast as `message:new`.
-    pub fn insert(
+    /// Stores `message` from a sender with `role` in its room's next batch, if the sender
+    /// still has access to the room; returns the outcome once committed and (for a created
+    /// message) broadcast as `message:new`.
+    pub async fn insert(
         &self,
         message: NewMessage,
-    ) -> impl Future<Output = Result<InsertOutcome, ChatError>> + Send + 'static {
+        role: Role,
+    ) -> Result<InsertOutcome, ChatError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(message.room, Job::Insert { message, reply });
-        async move {
-            answer.await.unwrap_or_else(|_| {
-                tracing::error!("room writer ended without answering");
-                Err(ChatError::internal())
-            })
-        }
+        self.submit_insert(
+            message,
+            role,
+            Box::new(move |result| {
+                let _ = reply.send(result);
+            }),
+        );
+        answer.await.unwrap_or_else(|_| {
+            tracing::error!("room writer ended without answering");
+            Err(ChatError::internal())
+        })
+    }
+
+    /// Queues `message` (from a sender with `role`) for its room's next batch without waiting:
+    /// `answer` is called with the outcome by the room's writer, after the commit and the
+    /// broadcast, in the room's order.
+    pub fn submit_insert(&self, message: NewMessage, role: Role, answer: Answer) {
+        let room = message.room;
+        let submission = Submission { message, role };
+        self.submit(room, Job::Insert { submission, answer });
     }
 
     /// Runs `work` in the room's writer between two batches: no message of the room is stored
@@ -236,7 +266,7 @@ async fn run(writers: RoomWriters, room: RoomRef, mut rx: mpsc::UnboundedReceive
         let mut inserts = Vec::new();
         for job in jobs {
             match job {
-                Job::Insert { message, reply } => inserts.push((message, reply)),
+                Job::Insert { submission, answer } => inserts.push((submission, answer)),
                 Job::Exclusive(work) => {
                     flush(&writers.shared, room, std::mem::take(&mut inserts)).await;
                     work().await;
@@ -247,48 +277,27 @@ async fn run(writers: RoomWriters, room: RoomRef, mut rx: mpsc::UnboundedReceive
     }
 }
 
-type PendingInsert = (
-    NewMessage,
-    oneshot::Sender<Result<InsertOutcome, ChatError>>,
-);
+type PendingInsert = (Submission, Answer);
 
-/// Stores one batch, then broadcasts and answers in batch order.
+/// Stores one batch (in the next group commit), then broadcasts and answers in batch order.
 async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
     if inserts.is_empty() {
         return;
     }
-    let (batch, replies): (Vec<NewMessage>, Vec<_>) = inserts.into_iter().unzip();
-    let outcomes = match shared.store.insert_messages(&batch).await {
-        Ok(outcomes) if outcomes.len() == batch.len() => outcomes,
-        Ok(outcomes) => {
-            tracing::error!(
-                %room,
-                sent = batch.len(),
-                answered = outcomes.len(),
-                "store answered a batch with the wrong number of outcomes"
-            );
-            for reply in replies {
-                let _ = reply.send(Err(ChatError::internal()));
-            }
-            return;
-        }
-        Err(e) => {
-            // Nothing of the batch was stored: nobody sees these messages.
-            let error = store_error(&e, "insert messages");
-            for reply in replies {
-                let _ = reply.send(Err(error.clone()));
-            }
-            return;
-        }
-    };
+    let (batch, answers): (Vec<Submission>, Vec<Answer>) = inserts.into_iter().unzip();
+    let size = batch.len();
+    let results = shared.committer.commit(batch).await;
     shared.batches.fetch_add(1, Ordering::Relaxed);
-    shared
-        .messages
-        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-    tracing::debug!(%room, batch = batch.len(), "stored a batch");
+    shared.messages.fetch_add(size as u64, Ordering::Relaxed);
+    tracing::debug!(%room, batch = size, "stored a batch");
     let name = room_name(room);
-    for (outcome, reply) in outcomes.into_iter().zip(replies) {
-        if let InsertOutcome::Created(message) = &outcome {
+    let mut results = results.into_iter();
+    for answer in answers {
+        let result = results.next().unwrap_or_else(|| {
+            tracing::error!(%room, "the committer answered a batch with too few results");
+            Err(ChatError::internal())
+        });
+        if let Ok(InsertOutcome::Created(message)) = &result {
             // Committed: now everyone in the room, sender included, may see it.
             if let Err(e) = shared
                 .ns
@@ -299,6 +308,6 @@ async fn flush(shared: &Shared, room: RoomRef, inserts: Vec<PendingInsert>) {
             }
         }
         // The sender may have disconnected meanwhile; the message stands regardless.
-        let _ = reply.send(Ok(outcome));
+        answer(result);
     }
 }

@@ -5,6 +5,8 @@
 //! itself.
 #![allow(dead_code)]
 
+pub mod gated;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -280,6 +282,44 @@ impl Client {
                 _ => unreachable!(),
             })
             .unwrap_or_else(|| panic!("user {}: no ack for {event} in time", self.user))
+    }
+
+    /// Emits `event` with an ack without waiting for it; returns the ack id.
+    pub async fn emit_acked(&mut self, event: &str, payload: Value) -> u64 {
+        let id = self.next_ack;
+        self.next_ack += 1;
+        let packet = format!("42{id}{}", json!([event, payload]));
+        self.ws.send(&packet).await;
+        id
+    }
+
+    /// Every packet in arrival order (those received and not taken first), up to and
+    /// including the first that `last` matches (panics after [`WAIT`]).
+    pub async fn packets_until(&mut self, last: impl Fn(&Packet) -> bool) -> Vec<Packet> {
+        let mut out = Vec::new();
+        while let Some(packet) = self.received.pop_front() {
+            let done = last(&packet);
+            out.push(packet);
+            if done {
+                return out;
+            }
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(text) = self.ws.recv_within(left).await else {
+                panic!(
+                    "user {}: the awaited packet never came; got {out:?}",
+                    self.user
+                );
+            };
+            let packet = parse_packet(&text);
+            let done = last(&packet);
+            out.push(packet);
+            if done {
+                return out;
+            }
+        }
     }
 
     async fn take(&mut self, wanted: impl Fn(&Packet) -> bool) -> Option<Packet> {

@@ -23,49 +23,76 @@ pub(super) async fn get_user(conn: &mut Conn, id: UserId) -> Result<Option<User>
     row.map(user_from_row).transpose()
 }
 
-// One round trip per check. Each EXISTS is one lookup on a full index prefix:
-// project_access's primary key (project_id, user_id), tasks' (project_id,
-// assignee_id) and (study_id, project_id, assignee_id).
-const PROJECT_FACTS: &str = "SELECT p.id, p.created_by, \
-     EXISTS(SELECT 1 FROM project_access a WHERE a.project_id = p.id AND a.user_id = ?), \
-     EXISTS(SELECT 1 FROM tasks t WHERE t.assignee_id = ? AND t.project_id = p.id), \
-     NULL \
-     FROM projects p WHERE p.id = ?";
-
-const STUDY_FACTS: &str = "SELECT p.id, p.created_by, \
-     EXISTS(SELECT 1 FROM project_access a WHERE a.project_id = p.id AND a.user_id = ?), \
-     EXISTS(SELECT 1 FROM tasks t WHERE t.assignee_id = ? AND t.project_id = p.id), \
-     EXISTS(SELECT 1 FROM tasks t \
-            WHERE t.study_id = s.id AND t.project_id = p.id AND t.assignee_id = ?) \
-     FROM studies s JOIN projects p ON p.id = s.project_id WHERE s.id = ?";
+/// Pairs per access query: a UNION of this many index lookups stays a small statement.
+const ACCESS_PAIRS_PER_QUERY: usize = 100;
 
 pub(super) async fn room_access(
     conn: &mut Conn,
     user_id: UserId,
     room: RoomRef,
 ) -> Result<Option<RoomAccessFacts>, StoreError> {
-    let row = match room.kind {
-        RoomType::Project => {
-            conn.exec_first(PROJECT_FACTS, (user_id, user_id, room.id))
-                .await
-        }
-        RoomType::Study => {
-            conn.exec_first(STUDY_FACTS, (user_id, user_id, user_id, room.id))
-                .await
+    let mut facts = room_access_many(conn, &[(user_id, room)]).await?;
+    Ok(facts.pop().flatten())
+}
+
+/// The facts of every pair, one round trip per [`ACCESS_PAIRS_PER_QUERY`] pairs: a
+/// `UNION ALL` of one row per pair whose room exists, tagged with the pair's index.
+/// Each `EXISTS` is one lookup on a full index prefix: project_access's primary key
+/// (project_id, user_id), tasks' (project_id, assignee_id) and (study_id,
+/// project_id, assignee_id). The statement is text built from integers only (ids and
+/// indexes), so it needs no prepared statement per pair count.
+pub(super) async fn room_access_many(
+    conn: &mut Conn,
+    pairs: &[(UserId, RoomRef)],
+) -> Result<Vec<Option<RoomAccessFacts>>, StoreError> {
+    let mut out: Vec<Option<RoomAccessFacts>> = vec![None; pairs.len()];
+    for (chunk_index, chunk) in pairs.chunks(ACCESS_PAIRS_PER_QUERY).enumerate() {
+        let first = chunk_index * ACCESS_PAIRS_PER_QUERY;
+        let query = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, &(user, room))| facts_select(first + i, user, room))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let rows: Vec<mysql_async::Row> = conn.query(query).await.map_err(map)?;
+        for mut row in rows {
+            let index: usize = take(&mut row, 0)?;
+            let Some(&(_, room)) = pairs.get(index) else {
+                return Err(StoreError::Backend(format!(
+                    "access query answered for pair {index} of {}",
+                    pairs.len()
+                )));
+            };
+            out[index] = Some(RoomAccessFacts {
+                room,
+                project_id: take(&mut row, 1)?,
+                project_created_by: take(&mut row, 2)?,
+                user_has_grant: take(&mut row, 3)?,
+                user_has_task_in_project: take(&mut row, 4)?,
+                user_has_task_in_study: take(&mut row, 5)?,
+            });
         }
     }
-    .map_err(map)?;
-    let Some(mut row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(RoomAccessFacts {
-        room,
-        project_id: take(&mut row, 0)?,
-        project_created_by: take(&mut row, 1)?,
-        user_has_grant: take(&mut row, 2)?,
-        user_has_task_in_project: take(&mut row, 3)?,
-        user_has_task_in_study: take(&mut row, 4)?,
-    }))
+    Ok(out)
+}
+
+/// The row of one pair: `index, project id, project creator, grant, task in project,
+/// task in study (NULL for a project room)`; no row if the room does not exist.
+fn facts_select(index: usize, user: UserId, room: RoomRef) -> String {
+    let common = format!(
+        "SELECT {index}, p.id, p.created_by, \
+         EXISTS(SELECT 1 FROM project_access a WHERE a.project_id = p.id AND a.user_id = {user}), \
+         EXISTS(SELECT 1 FROM tasks t WHERE t.assignee_id = {user} AND t.project_id = p.id), "
+    );
+    match room.kind {
+        RoomType::Project => format!("{common}NULL FROM projects p WHERE p.id = {}", room.id),
+        RoomType::Study => format!(
+            "{common}EXISTS(SELECT 1 FROM tasks t \
+             WHERE t.study_id = s.id AND t.project_id = p.id AND t.assignee_id = {user}) \
+             FROM studies s JOIN projects p ON p.id = s.project_id WHERE s.id = {}",
+            room.id
+        ),
+    }
 }
 
 fn dataset_error(e: mysql_async::Error) -> StoreError {

@@ -7,12 +7,21 @@
 //! the answers from what was written. A batch that loses a race on the
 //! clientMessageId index, or a deadlock, is retried from the start: the retry sees
 //! the winner's row and answers with it.
+//!
+//! The common batch (text messages that fit one `INSERT`) takes two round trips and
+//! no explicit transaction: the facts are read, then the one `INSERT ... RETURNING`
+//! runs in autocommit mode, where the statement is its own transaction (all rows or
+//! none, durable when it returns). Reading the facts first is safe without a
+//! transaction: a key sent meanwhile breaks the unique index (the batch is retried),
+//! a sender that vanished breaks the foreign key (the batch fails whole), and stored
+//! messages never change room. A batch that attaches files (which must be locked
+//! against housekeeping) or needs several statements runs in one transaction.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Transaction, TxOpts, Value};
+use mysql_async::{TxOpts, Value};
 
 use super::MariaDbStore;
 use super::errors::{ER_DUP_ENTRY, ER_LOCK_DEADLOCK, map, server_code};
@@ -89,13 +98,38 @@ async fn attempt_batch(
         .collect();
 
     let mut conn = store.inner.pool.get_conn().await.map_err(map)?;
+    if one_statement(&well_formed) {
+        // Autocommit: the single INSERT is the transaction (see the module header).
+        return run(&mut conn, batch, shapes, &well_formed, now).await;
+    }
     let mut tx = conn
         .start_transaction(TxOpts::default())
         .await
         .map_err(map)?;
-    let facts = Facts::gather(&mut tx, &well_formed).await?;
+    let outcomes = run(&mut tx, batch, shapes, &well_formed, now).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Whether the rows of these messages go in one `INSERT` with nothing else to write
+/// (no file to lock and mark attached).
+fn one_statement(well_formed: &[&NewMessage]) -> bool {
+    let bytes: usize = well_formed.iter().map(|m| m.content.len()).sum();
+    well_formed.len() <= MAX_ROWS_PER_INSERT
+        && (well_formed.len() <= 1 || bytes <= MAX_BYTES_PER_INSERT)
+        && well_formed.iter().all(|m| m.file_id.is_none())
+}
+
+/// The four steps, on a transaction or (for one statement) on the connection.
+async fn run<Q: Queryable>(
+    q: &mut Q,
+    batch: &[NewMessage],
+    shapes: Vec<Result<(), Rejection>>,
+    well_formed: &[&NewMessage],
+    now: DateTime<Utc>,
+) -> Result<Vec<InsertOutcome>, Failure> {
+    let facts = Facts::gather(q, well_formed).await?;
     let plans = decide(batch, shapes, &facts);
-    let stored = write(&mut tx, batch, &plans, now).await?;
     let originals: Vec<MessageId> = plans
         .iter()
         .filter_map(|p| match p {
@@ -103,12 +137,14 @@ async fn attempt_batch(
             _ => None,
         })
         .collect();
-    let originals = load(&mut tx, &originals).await?;
-    tx.commit().await?;
+    // Read before writing: once the INSERT has run, nothing may fail (in autocommit
+    // mode it is already committed, and an error would claim nothing was stored).
+    let originals = load(q, &originals).await?;
+    let stored = write(q, batch, &plans, now).await?;
     answers(batch, plans, stored, &facts, &originals, now)
 }
 
-/// What the batch refers to, read inside its transaction.
+/// What the batch refers to, read before its rows are written.
 struct Facts {
     /// (sender, key) → the message stored with it before.
     stored_keys: HashMap<(UserId, Vec<u8>), MessageId>,
@@ -118,7 +154,7 @@ struct Facts {
 }
 
 impl Facts {
-    async fn gather(tx: &mut Transaction<'_>, batch: &[&NewMessage]) -> Result<Self, Failure> {
+    async fn gather<Q: Queryable>(tx: &mut Q, batch: &[&NewMessage]) -> Result<Self, Failure> {
         // The OR of equalities is a union of lookups in the unique (sender_id,
         // client_message_id) index.
         let keyed: Vec<&NewMessage> = batch
@@ -292,8 +328,8 @@ fn decide_one(
 
 /// Inserts the rows to store, in input order, and marks their files attached.
 /// Returns (input index, new id) per stored row.
-async fn write(
-    tx: &mut Transaction<'_>,
+async fn write<Q: Queryable>(
+    tx: &mut Q,
     batch: &[NewMessage],
     plans: &[Plan],
     now: DateTime<Utc>,

@@ -76,6 +76,9 @@ const SESSION_INIT: &str = "SET time_zone = '+00:00', sql_mode = \
 /// row count (up to [`insert::MAX_ROWS_PER_INSERT`]), plus the fixed queries.
 const STATEMENT_CACHE: usize = 160;
 
+/// How long a pooled connection above `pool_min` may stay idle before it closes.
+const IDLE_CONNECTION_TTL: Duration = Duration::from_secs(60);
+
 /// The MariaDB store. Cheap to clone (clones share the pool).
 #[derive(Clone)]
 pub struct MariaDbStore {
@@ -162,7 +165,13 @@ impl MariaDbStore {
             // connection on return (a round trip, and the loss of its prepared
             // statements) buys nothing; unfinished transactions are rolled back by
             // the driver anyway.
-            .with_reset_connection(false);
+            .with_reset_connection(false)
+            // Without an idle lifetime the driver keeps only `pool_min` idle connections
+            // and closes every other one as soon as it is returned, so a busy server
+            // would open a connection (handshake, session set-up, statements prepared
+            // again) for almost every operation. Idle connections above `pool_min`
+            // close after this long instead.
+            .with_inactive_connection_ttl(IDLE_CONNECTION_TTL);
         let opts = OptsBuilder::from_opts(opts)
             .pool_opts(pool_opts)
             .init(vec![SESSION_INIT])
@@ -302,6 +311,17 @@ impl Store for MariaDbStore {
         room: RoomRef,
     ) -> Result<Option<RoomAccessFacts>, StoreError> {
         self.timed(async { directory::room_access(&mut self.conn().await?, user_id, room).await })
+            .await
+    }
+
+    async fn room_access_many(
+        &self,
+        pairs: &[(UserId, RoomRef)],
+    ) -> Result<Vec<Option<RoomAccessFacts>>, StoreError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.timed(async { directory::room_access_many(&mut self.conn().await?, pairs).await })
             .await
     }
 

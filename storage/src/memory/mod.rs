@@ -91,6 +91,17 @@ impl Store for MemoryStore {
         Ok(self.read().room_access(user_id, room))
     }
 
+    async fn room_access_many(
+        &self,
+        pairs: &[(UserId, RoomRef)],
+    ) -> Result<Vec<Option<RoomAccessFacts>>, StoreError> {
+        let state = self.read();
+        Ok(pairs
+            .iter()
+            .map(|&(user_id, room)| state.room_access(user_id, room))
+            .collect())
+    }
+
     async fn insert_messages(
         &self,
         batch: &[NewMessage],

@@ -125,6 +125,57 @@ pub async fn demo_access_facts_for_every_user_and_room(ctx: Ctx) {
     assert_eq!(facts.user_has_task_in_study, Some(false));
 }
 
+/// The batched question gives, pair by pair and in order, what the single one gives,
+/// across more pairs than one access statement holds, with unknown rooms and users
+/// and repeated pairs mixed in.
+pub async fn room_access_many_answers_like_room_access(ctx: Ctx) {
+    ctx.store.load_dataset(&demo_dataset()).await.unwrap();
+    assert!(ctx.store.room_access_many(&[]).await.unwrap().is_empty());
+    let rooms = [P(1), P(2), P(3), P(4), S(1), S(2), S(3), S(4), S(5), P(0)];
+    let mut pairs = Vec::new();
+    for user in [5, 1, 99, 3, 2, 4] {
+        for room in rooms {
+            pairs.push((user, room));
+        }
+    }
+    // Every pair again, in the other order.
+    let reversed: Vec<_> = pairs.iter().rev().copied().collect();
+    pairs.extend(reversed.iter().copied());
+    pairs.extend(reversed);
+    assert!(pairs.len() > 150, "more than one statement's worth");
+    let many = ctx.store.room_access_many(&pairs).await.unwrap();
+    assert_eq!(many.len(), pairs.len());
+    for (&(user, room), facts) in pairs.iter().zip(&many) {
+        let single = ctx.store.room_access(user, room).await.unwrap();
+        assert_eq!(facts, &single, "user {user}, room {room}");
+    }
+    assert!(many.iter().any(Option::is_none) && many.iter().any(Option::is_some));
+}
+
+/// A grant added to the directory is seen by the very next question: the store keeps
+/// no copy of access facts.
+pub async fn access_facts_follow_the_directory(ctx: Ctx) {
+    ctx.store.load_dataset(&demo_dataset()).await.unwrap();
+    let granted = ctx
+        .store
+        .room_access_many(&[(1, P(3)), (3, P(1))])
+        .await
+        .unwrap();
+    assert!(granted[0].as_ref().unwrap().user_has_grant);
+    assert!(granted[1].as_ref().unwrap().user_has_task_in_project);
+    // A new grant (the dataset loader adds rows, it never removes any).
+    let data = Dataset {
+        grants: vec![Grant {
+            project_id: 2,
+            user_id: 1,
+        }],
+        ..Dataset::default()
+    };
+    ctx.store.load_dataset(&data).await.unwrap();
+    let after = ctx.store.room_access_many(&[(1, P(2))]).await.unwrap();
+    assert!(after[0].as_ref().unwrap().user_has_grant);
+}
+
 pub async fn dataset_loading_is_idempotent(ctx: Ctx) {
     ctx.store.load_dataset(&demo_dataset()).await.unwrap();
     let before = ctx.store.room_access(3, S(1)).await.unwrap();

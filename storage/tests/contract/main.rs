@@ -44,6 +44,8 @@ contract! {
     access::ping_answers,
     access::demo_users_are_loaded,
     access::demo_access_facts_for_every_user_and_room,
+    access::room_access_many_answers_like_room_access,
+    access::access_facts_follow_the_directory,
     access::dataset_loading_is_idempotent,
     access::dataset_with_a_broken_reference_is_refused_whole,
     messages::batch_is_stored_in_order_with_increasing_ids,

@@ -403,6 +403,72 @@ async fn concurrent_resends_store_one_message() {
     store.disconnect().await.unwrap();
 }
 
+/// Ids under concurrency, for both write paths (one autocommit INSERT, and a
+/// transaction of several): each batch's ids increase in batch order, no id is given
+/// twice, and a batch stored after another (as a room writer's next batch is) gets
+/// higher ids than all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_keep_their_order() {
+    let db = TestDatabase::create().await;
+    let store = db.connect(clock(), test_options()).await;
+    store.load_dataset(&demo_dataset()).await.unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..6u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let room = RoomRef::project(1 + writer % 3);
+            let mut batches = Vec::new();
+            for round in 0..6 {
+                // Small batches go in one statement, big ones in several.
+                let size = if (writer + round) % 2 == 0 { 20 } else { 150 };
+                let batch: Vec<NewMessage> = (0..size)
+                    .map(|i| NewMessage::text(room, 1, format!("w{writer} r{round} m{i}")))
+                    .collect();
+                let outcomes = store.insert_messages(&batch).await.unwrap();
+                let ids: Vec<u64> = outcomes
+                    .into_iter()
+                    .zip(&batch)
+                    .map(|(o, new)| match o {
+                        InsertOutcome::Created(m) => {
+                            assert_eq!(m.content, new.content);
+                            m.id
+                        }
+                        other => panic!("{other:?}"),
+                    })
+                    .collect();
+                batches.push(ids);
+            }
+            batches
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        let batches = task.await.unwrap();
+        for ids in &batches {
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "in batch order");
+        }
+        for pair in batches.windows(2) {
+            assert!(
+                pair[1][0] > *pair[0].last().unwrap(),
+                "a later batch is above"
+            );
+        }
+        all.extend(batches.into_iter().flatten());
+    }
+    let stored = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), stored, "no id given twice");
+    let mut conn = db.raw_conn().await;
+    let count: Option<u64> = conn
+        .query_first("SELECT COUNT(*) FROM messages")
+        .await
+        .unwrap();
+    assert_eq!(count, Some(stored as u64));
+    conn.disconnect().await.unwrap();
+    store.disconnect().await.unwrap();
+}
+
 #[tokio::test]
 async fn fixture_is_loaded_in_bulk_and_idempotently() {
     let db = TestDatabase::create().await;
