@@ -197,7 +197,9 @@ impl Slots {
 
 struct ClientState {
     slots: Slots,
-    reassembler: Reassembler,
+    /// Only while a binary packet's attachments are being collected: most sessions
+    /// never send one, and an idle reassembler is 200 bytes per session.
+    reassembler: Option<Box<Reassembler>>,
     /// A namespace CONNECT was accepted at least once: the connect timeout is over.
     connected_once: bool,
     connect_timer: Option<AbortHandle>,
@@ -206,6 +208,14 @@ struct ClientState {
     closing: bool,
     /// The engine reported the session's end.
     closed: bool,
+}
+
+impl ClientState {
+    /// The reassembler, created when a binary packet starts.
+    fn reassembler(&mut self, limits: huddle_protocol::Limits) -> &mut Reassembler {
+        self.reassembler
+            .get_or_insert_with(|| Box::new(Reassembler::new(limits)))
+    }
 }
 
 /// The Socket.IO state of one Engine.IO session.
@@ -221,13 +231,12 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn new(session: SessionHandle, server: Arc<ServerShared>) -> Arc<Self> {
-        let limits = server.config.limits;
         Arc::new(Client {
             session,
             server,
             state: Mutex::new(ClientState {
                 slots: Slots::default(),
-                reassembler: Reassembler::new(limits),
+                reassembler: None,
                 connected_once: false,
                 connect_timer: None,
                 closing: false,
@@ -287,14 +296,21 @@ impl Client {
             return;
         }
         let assembled = match data {
-            Data::Text(text) => {
-                decode(text, &limits).and_then(|packet| state.reassembler.feed_packet(packet))
-            }
+            Data::Text(text) => decode(text, &limits).and_then(|packet| {
+                // What an idle reassembler does with a packet that is not binary.
+                if state.reassembler.is_none() && !packet.kind.is_binary() {
+                    return Ok(Some(Assembled::Packet(packet)));
+                }
+                state.reassembler(limits).feed_packet(packet)
+            }),
             Data::Binary(bytes) => state
-                .reassembler
+                .reassembler(limits)
                 .feed_attachment(bytes)
                 .map(|done| done.map(Assembled::Binary)),
         };
+        if state.reassembler.as_ref().is_some_and(|r| r.pending() == 0) {
+            state.reassembler = None;
+        }
         let routed = match assembled {
             Ok(None) => Ok(()),
             Ok(Some(Assembled::Packet(packet))) => self.route(&mut state, packet),
@@ -313,7 +329,7 @@ impl Client {
 
     fn close_now(&self, state: &mut ClientState, reason: CloseReason) {
         state.closing = true;
-        state.reassembler.reset();
+        state.reassembler = None;
         self.session.close(reason);
     }
 
@@ -554,7 +570,7 @@ impl Client {
     pub(crate) fn on_close(&self, reason: CloseReason) {
         let mut state = self.lock();
         state.closed = true;
-        state.reassembler.reset();
+        state.reassembler = None;
         if let Some(timer) = state.connect_timer.take() {
             timer.abort();
         }
