@@ -131,12 +131,13 @@ pub struct ServerArgs {
         default_value_t = 256
     )]
     pub max_pending_events: usize,
-    /// Read buffer of each WebSocket, in bytes (the main cost of an idle connection).
+    /// Read buffer of each WebSocket, in bytes (held by every connection, idle or not;
+    /// also the most read from the socket at once).
     #[arg(
         long,
         env = "HUDDLE_WS_READ_BUFFER",
         value_name = "BYTES",
-        default_value_t = 4096
+        default_value_t = 1024
     )]
     pub ws_read_buffer: usize,
     /// Browser origins allowed (comma-separated, e.g. `https://app.example.com`); empty or

@@ -195,6 +195,44 @@ async fn middleware_sees_auth_headers_and_query_and_sets_typed_state() {
     ws.expect(r#"42/app,["hello","ada","blue","lobby"]"#).await;
 }
 
+/// A connected socket keeps what it connected with (`socket.handshake` in the
+/// reference), though it stores the auth as text and the headers as a compact copy.
+#[tokio::test]
+async fn connected_socket_keeps_its_handshake_auth_headers_and_query() {
+    let io = SocketIo::new(SocketIoConfig::default());
+    let ns = io.of("/app").unwrap();
+    ns.on_connect(|socket| async move {
+        let req = socket.handshake();
+        let _ = socket.emit(
+            "handshake",
+            &(
+                req.auth(),
+                req.header("X-Team"),
+                req.query("room"),
+                req.handshake().query_param("EIO"),
+                req.namespace(),
+            ),
+        );
+    });
+    let server = serve(io, engine_config()).await;
+    let mut request = format!(
+        "ws://{}/socket.io/?EIO=4&transport=websocket&room=lob%20by",
+        server.addr
+    )
+    .into_client_request()
+    .unwrap();
+    request
+        .headers_mut()
+        .insert("x-team", "blue".parse().unwrap());
+    let mut ws = Ws::open_request(request).await;
+    ws.connect_ns("/app", Some(r#"{"name":"ada","n":[1,2.5,{"deep":null}]}"#))
+        .await;
+    ws.expect(
+        r#"42/app,["handshake",{"n":[1,2.5,{"deep":null}],"name":"ada"},"blue","lob by","4","/app"]"#,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn events_sent_while_the_middleware_runs_are_handled_after_connect() {
     let gate = Arc::new(Notify::new());

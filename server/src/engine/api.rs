@@ -13,12 +13,11 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
-
 use tokio::sync::Notify;
+
+pub use super::handshake::Handshake;
 
 /// Data of one incoming message packet (text or binary).
 pub use huddle_protocol::engine::Data;
@@ -120,31 +119,6 @@ impl Transport {
         } else {
             Transport::Polling
         }
-    }
-}
-
-/// The HTTP request that opened a session, as Socket.IO exposes it in `socket.handshake`.
-#[derive(Clone, Debug)]
-pub struct Handshake {
-    /// The request headers.
-    pub headers: http::HeaderMap,
-    /// The query string, percent-decoded, in order (`EIO`, `transport` and `t` included).
-    pub query: Vec<(String, String)>,
-    /// The request target as received (path and query).
-    pub url: String,
-    /// The peer address of the TCP connection (the proxy's, behind a reverse proxy).
-    pub remote_addr: SocketAddr,
-    /// When the session was opened.
-    pub issued_at: SystemTime,
-}
-
-impl Handshake {
-    /// The first value of query parameter `key`, if present.
-    pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -340,13 +314,13 @@ mod tests {
     use bytes::Bytes;
 
     fn shared(capacity: usize) -> SessionHandle {
-        let handshake = Handshake {
-            headers: http::HeaderMap::new(),
-            query: vec![("EIO".into(), "4".into())],
-            url: "/socket.io/?EIO=4".into(),
-            remote_addr: "127.0.0.1:1".parse().unwrap(),
-            issued_at: SystemTime::now(),
-        };
+        let handshake = Handshake::new(
+            "/socket.io/?EIO=4",
+            &http::HeaderMap::new(),
+            &[("EIO".into(), "4".into())],
+            "127.0.0.1:1".parse().unwrap(),
+            std::time::SystemTime::now(),
+        );
         SessionHandle {
             shared: Arc::new(SessionShared::new(
                 "sid1".into(),

@@ -33,9 +33,12 @@ pub struct EngineConfig {
     /// Capacity of each session's outbound queue, in frames. When an application send
     /// finds it full, the session is closed (`outbound queue overflow`). Default 1024.
     pub outbound_queue_capacity: usize,
-    /// Capacity of a WebSocket's read buffer, in bytes: allocated up front for every
-    /// connection, so it sets most of the cost of an idle WebSocket. A larger message is
-    /// still read (the buffer grows for it, up to `max_payload`). Default 4096.
+    /// Capacity of a WebSocket's read buffer, in bytes: allocated up front and kept for
+    /// every connection, idle or not, and the most read from the socket in one call. A
+    /// larger message is still read (the buffer grows for it, up to `max_payload`), in
+    /// reads of this size. Default 1024: chat packets are a few hundred bytes, and an
+    /// idle connection then costs about 3 KB less than with 4096, with no measurable
+    /// change in fan-out throughput (reads are a small part of a server's work there).
     pub ws_read_buffer_size: usize,
     /// Bytes a WebSocket buffers before writing to the socket (it is always flushed
     /// after each batch of frames). Default 16384.
@@ -54,7 +57,7 @@ impl Default for EngineConfig {
             max_packets_per_payload: 4096,
             max_sessions: 10_000,
             outbound_queue_capacity: 1024,
-            ws_read_buffer_size: 4096,
+            ws_read_buffer_size: 1024,
             ws_write_buffer_size: 16 * 1024,
         }
     }
@@ -231,6 +234,6 @@ mod tests {
         let ws = c.websocket_config();
         assert_eq!(ws.max_message_size, Some(5000));
         assert_eq!(ws.max_frame_size, Some(5000));
-        assert_eq!(ws.read_buffer_size, 4096);
+        assert_eq!(ws.read_buffer_size, 1024);
     }
 }

@@ -48,13 +48,13 @@ mod tests {
 
     #[test]
     fn echoes_text_as_a_message_packet_and_binary_as_is() {
-        let handshake = Handshake {
-            headers: http::HeaderMap::new(),
-            query: Vec::new(),
-            url: "/engine.io/?EIO=4&transport=polling".into(),
-            remote_addr: "127.0.0.1:1".parse().unwrap(),
-            issued_at: SystemTime::now(),
-        };
+        let handshake = Handshake::new(
+            "/engine.io/?EIO=4&transport=polling",
+            &http::HeaderMap::new(),
+            &[],
+            "127.0.0.1:1".parse().unwrap(),
+            SystemTime::now(),
+        );
         let shared = Arc::new(SessionShared::new(
             "sid".into(),
             handshake,

@@ -18,6 +18,7 @@ pub mod api;
 pub mod config;
 pub mod echo;
 pub mod error;
+mod handshake;
 mod heartbeat;
 mod polling;
 pub mod request;
@@ -34,7 +35,6 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub use api::{
@@ -48,7 +48,7 @@ use api::SessionShared;
 use error::{error_response, json_error};
 use request::{EngineRequest, classify, is_websocket_upgrade, parse_query};
 use session::{Initial, Session};
-use table::{Entry, SessionTable};
+use table::{Commands, Entry, SessionTable};
 
 /// The body of every response the engine (and the HTTP layer) produces.
 pub type ResponseBody = http_body_util::Full<Bytes>;
@@ -225,13 +225,13 @@ impl Engine {
                 return error_response(ErrorCode::BadRequest);
             }
         };
-        let handshake = Handshake {
-            headers: req.headers().clone(),
-            query,
-            url: req.uri().to_string(),
+        let handshake = Handshake::new(
+            &req.uri().to_string(),
+            req.headers(),
+            &query,
             remote_addr,
-            issued_at: SystemTime::now(),
-        };
+            SystemTime::now(),
+        );
         let shared = Arc::new(SessionShared::new(
             sid.clone(),
             handshake,
@@ -239,10 +239,9 @@ impl Engine {
             inner.config.outbound_queue_capacity,
         ));
         shared.push_control(open_packet(&inner.config, &sid, transport));
-        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
         let entry = Arc::new(Entry {
             shared: shared.clone(),
-            commands: tx,
+            commands: Commands::new(COMMAND_QUEUE),
             post_busy: AtomicBool::new(false),
         });
         if inner
@@ -258,8 +257,7 @@ impl Engine {
             );
         }
         tracing::debug!(%sid, %remote_addr, transport = transport.as_str(), "session opened");
-        let handle = entry.handle();
-        let session = Session::new(inner.clone(), handle, rx, transport);
+        let session = Session::new(inner.clone(), entry.clone(), transport);
         match ws_accept {
             None => {
                 tokio::spawn(session.run(Initial::Polling));

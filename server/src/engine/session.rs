@@ -24,7 +24,7 @@ use huddle_protocol::Str;
 use huddle_protocol::engine::{Frame, Packet, decode_payload, decode_text, encode_payload};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -36,7 +36,8 @@ use super::EngineInner;
 use super::api::{CloseReason, SessionHandle, Transport};
 use super::error::ErrorCode;
 use super::heartbeat::{Heartbeat, HeartbeatAction};
-use super::ws::{WsConn, WsEvent, WsStream, frame_message};
+use super::table::Entry;
+use super::ws::{WsConn, WsEvent, frame_message};
 
 /// A request from the HTTP side to the session's task.
 pub(crate) enum Command {
@@ -45,8 +46,8 @@ pub(crate) enum Command {
     /// A long-polling POST body to decode and deliver.
     Post(Bytes, oneshot::Sender<Result<(), ErrorCode>>),
     /// A WebSocket opened with this session's `sid` (an upgrade attempt). Boxed: the
-    /// channel's storage is sized by its largest command, and every session has one.
-    Upgrade(Box<WsStream>),
+    /// queue's storage is sized by its largest command.
+    Upgrade(Box<WsConn>),
 }
 
 /// The answer to a long-polling GET.
@@ -149,7 +150,7 @@ impl Drop for ParkedGet {
 }
 
 struct Candidate {
-    ws: WsConn,
+    ws: Box<WsConn>,
     probed: bool,
     deadline: Instant,
 }
@@ -157,13 +158,15 @@ struct Candidate {
 pub(crate) struct Session {
     engine: Arc<EngineInner>,
     handle: SessionHandle,
-    commands: mpsc::Receiver<Command>,
+    /// The session's table entry: its command queue is read here.
+    entry: Arc<Entry>,
     heartbeat: Heartbeat,
     transport: Transport,
     /// The pending long-polling GET (at most one).
     pending_get: Option<ParkedGet>,
-    /// The WebSocket, once it is the transport.
-    ws: Option<WsConn>,
+    /// The WebSocket, once it is the transport. Boxed, as the candidate: a polling
+    /// session does not carry the room for one, and an upgrade moves a pointer.
+    ws: Option<Box<WsConn>>,
     /// A WebSocket in the middle of an upgrade.
     candidate: Option<Candidate>,
 }
@@ -179,18 +182,14 @@ fn payload(frames: &[Frame]) -> Bytes {
 }
 
 impl Session {
-    pub(crate) fn new(
-        engine: Arc<EngineInner>,
-        handle: SessionHandle,
-        commands: mpsc::Receiver<Command>,
-        transport: Transport,
-    ) -> Self {
+    pub(crate) fn new(engine: Arc<EngineInner>, entry: Arc<Entry>, transport: Transport) -> Self {
+        let handle = entry.handle();
         let config = &engine.config;
         let heartbeat = Heartbeat::new(Instant::now(), config.ping_interval, config.ping_timeout);
         Session {
             engine,
             handle,
-            commands,
+            entry,
             heartbeat,
             transport,
             pending_get: None,
@@ -204,22 +203,39 @@ impl Session {
     }
 
     /// Runs the session to its end.
-    pub(crate) async fn run(mut self, initial: Initial) {
-        if let Initial::WebSocket(on_upgrade) = initial {
-            match accept_websocket(&self.engine, self.handle.sid(), on_upgrade).await {
-                Some(ws) => self.ws = Some(WsConn::new(ws)),
-                None => {
-                    // Never opened: nobody was told about it, so no on_close either.
-                    self.engine.table.remove(self.handle.sid());
-                    self.handle.shared.lock().closed = true;
-                    return;
+    ///
+    /// This future lives as long as the session, so it is kept small: an `async move`
+    /// block rather than an `async fn` (which would store `self` twice, as argument and
+    /// as local), and the one-off steps, opening the WebSocket and closing, boxed so
+    /// that their state is only allocated while they run.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn stores its arguments twice"
+    )]
+    pub(crate) fn run(mut self, initial: Initial) -> impl Future<Output = ()> + Send {
+        async move {
+            if let Initial::WebSocket(on_upgrade) = initial {
+                let accepted = Box::pin(accept_websocket(
+                    &self.engine,
+                    self.handle.sid(),
+                    on_upgrade,
+                ))
+                .await;
+                match accepted {
+                    Some(ws) => self.ws = Some(ws),
+                    None => {
+                        // Never opened: nobody was told about it, so no on_close either.
+                        self.engine.table.remove(self.handle.sid());
+                        self.handle.shared.lock().closed = true;
+                        return;
+                    }
                 }
             }
+            self.engine.handler.on_open(&self.handle);
+            let end = self.serve().await;
+            Box::pin(self.close(end)).await;
+            self.finish(end.reason);
         }
-        self.engine.handler.on_open(&self.handle);
-        let end = self.serve().await;
-        self.close(end).await;
-        self.finish(end.reason);
     }
 
     fn next_deadline(&self) -> Instant {
@@ -251,7 +267,7 @@ impl Session {
             let outcome = tokio::select! {
                 biased;
                 () = &mut sleep => Step::Timer,
-                command = self.commands.recv() => Step::Command(command),
+                command = self.entry.commands.recv() => Step::Command(command),
                 () = shared.wake().notified() => Step::Wake,
                 event = poll_fn(|cx| match ws.as_mut() {
                     Some(ws) => ws.poll_event(cx, Some(&shared)),
@@ -270,9 +286,7 @@ impl Session {
             };
             let end = match outcome {
                 Step::Timer => self.on_timer(Instant::now()),
-                Step::Command(Some(command)) => self.on_command(command),
-                // The table holds a sender until this task removes the entry.
-                Step::Command(None) => Some(End::new(CloseReason::TransportClose, EndKind::Gone)),
+                Step::Command(command) => self.on_command(command),
                 Step::Wake => None,
                 Step::Ws(event) => self.on_ws_event(event),
                 Step::Candidate(event) => {
@@ -382,8 +396,7 @@ impl Session {
                 let _ = reply.send(Ok(()));
                 end
             }
-            Command::Upgrade(ws) => {
-                let mut ws = WsConn::new(*ws);
+            Command::Upgrade(mut ws) => {
                 if self.transport != Transport::Polling || self.candidate.is_some() {
                     tracing::debug!(sid = self.sid(), "second upgrade attempt refused");
                     ws.push_close(CloseCode::Policy, "");
@@ -531,7 +544,7 @@ impl Session {
     }
 
     /// Closes a WebSocket that is not the session's, in the background.
-    fn linger(&self, mut ws: WsConn) {
+    fn linger(&self, mut ws: Box<WsConn>) {
         let limit = self.engine.config.close_timeout;
         tokio::spawn(async move {
             let _ = timeout(limit, ws.finish()).await;
@@ -609,7 +622,7 @@ impl Session {
                 if end.kind != EndKind::Drain || end.reason == CloseReason::ServerShutdown {
                     return;
                 }
-                while let Ok(Some(command)) = timeout_at(deadline, self.commands.recv()).await {
+                while let Ok(command) = timeout_at(deadline, self.entry.commands.recv()).await {
                     match command {
                         Command::Poll(tx) => {
                             let _ = tx.send(PollReply::Payload(body));
@@ -619,8 +632,7 @@ impl Session {
                         Command::Post(_, tx) => {
                             let _ = tx.send(Ok(()));
                         }
-                        Command::Upgrade(ws) => {
-                            let mut ws = WsConn::new(*ws);
+                        Command::Upgrade(mut ws) => {
                             ws.push_close(CloseCode::Away, "");
                             self.linger(ws);
                         }
@@ -639,8 +651,8 @@ impl Session {
             outbox.frames.clear();
         }
         // Requests that raced with the end get "unknown session" from here on.
-        self.commands.close();
-        while let Ok(command) = self.commands.try_recv() {
+        self.entry.commands.close();
+        while let Some(command) = self.entry.commands.try_recv() {
             match command {
                 Command::Poll(tx) => {
                     let _ = tx.send(PollReply::Error(ErrorCode::UnknownSid));
@@ -660,16 +672,16 @@ async fn accept_websocket(
     engine: &EngineInner,
     sid: &str,
     on_upgrade: OnUpgrade,
-) -> Option<WsStream> {
+) -> Option<Box<WsConn>> {
     match timeout(engine.config.upgrade_timeout, on_upgrade).await {
-        Ok(Ok(upgraded)) => Some(
+        Ok(Ok(upgraded)) => Some(Box::new(WsConn::new(
             WebSocketStream::from_raw_socket(
                 TokioIo::new(upgraded),
                 Role::Server,
                 Some(engine.ws_config),
             )
             .await,
-        ),
+        ))),
         Ok(Err(e)) => {
             tracing::debug!(sid, error = %e, "websocket upgrade failed");
             None
@@ -683,7 +695,7 @@ async fn accept_websocket(
 
 enum Step {
     Timer,
-    Command(Option<Command>),
+    Command(Command),
     Wake,
     Ws(WsEvent),
     Candidate(WsEvent),

@@ -5,11 +5,11 @@
 //! insert, lookup or removal, never held across an `.await`, so an async lock would
 //! only add cost. Removals wake [`SessionTable::wait_empty`] (shutdown, tests).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore};
 
 use super::api::{SessionHandle, SessionShared};
 use super::session::Command;
@@ -17,7 +17,7 @@ use super::session::Command;
 /// One open session as the HTTP side sees it.
 pub(crate) struct Entry {
     pub(super) shared: Arc<SessionShared>,
-    pub(super) commands: mpsc::Sender<Command>,
+    pub(super) commands: Commands,
     /// A polling POST is being read: the reference refuses overlapping POSTs.
     pub(crate) post_busy: AtomicBool,
 }
@@ -27,6 +27,85 @@ impl Entry {
         SessionHandle {
             shared: self.shared.clone(),
         }
+    }
+}
+
+/// The queue of [`Command`]s from the HTTP side to a session's task: bounded (a sender
+/// waits for room), one receiver (the task), closed by the task when it ends.
+///
+/// Why not a tokio `mpsc` channel: that allocates a block of 32 slots and a padded
+/// channel header for every session up front (about 2 KB), while most sessions, those
+/// that start on WebSocket, never receive a command. This queue allocates only when
+/// something is queued.
+pub(crate) struct Commands {
+    queue: Mutex<CommandQueue>,
+    /// One permit per free slot; closed with the queue, which fails waiting senders.
+    space: Semaphore,
+    /// Wakes the task when a command is queued (keeps a permit if it is not waiting).
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct CommandQueue {
+    items: VecDeque<Command>,
+    closed: bool,
+}
+
+impl Commands {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Commands {
+            queue: Mutex::new(CommandQueue::default()),
+            space: Semaphore::new(capacity),
+            ready: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CommandQueue> {
+        // Each critical section is one push, pop or flag: a poisoned lock is still sound.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `command`, waiting while the queue is full. Gives it back if the session
+    /// has ended.
+    pub(crate) async fn send(&self, command: Command) -> Result<(), Command> {
+        let Ok(permit) = self.space.acquire().await else {
+            return Err(command);
+        };
+        let mut queue = self.lock();
+        if queue.closed {
+            return Err(command);
+        }
+        // The slot is given back when the task takes the command.
+        permit.forget();
+        queue.items.push_back(command);
+        drop(queue);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Takes the next command without waiting.
+    pub(crate) fn try_recv(&self) -> Option<Command> {
+        let command = self.lock().items.pop_front()?;
+        self.space.add_permits(1);
+        Some(command)
+    }
+
+    /// Waits for the next command. Cancel-safe: a command is only taken when this
+    /// returns it.
+    pub(crate) async fn recv(&self) -> Command {
+        loop {
+            if let Some(command) = self.try_recv() {
+                return command;
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Refuses every later command (and fails senders waiting for room); what is already
+    /// queued can still be taken.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.space.close();
     }
 }
 

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use super::error::{ErrorCode, error_response};
 use super::session::Command;
 use super::table::Entry;
+use super::ws::WsConn;
 use super::{EngineInner, ResponseBody};
 
 /// The `Sec-WebSocket-Accept` value for a valid opening handshake, or the error code
@@ -75,7 +76,8 @@ pub(super) fn upgrade<B>(
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))
                 .await;
         // If the session ended meanwhile, the WebSocket is dropped (the TCP connection closes).
-        let _ = entry.commands.send(Command::Upgrade(Box::new(ws))).await;
+        let ws = Box::new(WsConn::new(ws));
+        let _ = entry.commands.send(Command::Upgrade(ws)).await;
     });
     switching_protocols(&accept)
 }

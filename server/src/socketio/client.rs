@@ -15,7 +15,7 @@
 //! - an event or ack for a namespace the client is not connected to is ignored
 //!   (a race with a server-side disconnect, not an error).
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -24,7 +24,7 @@ use huddle_protocol::socketio::{
 };
 use huddle_protocol::{Error as ProtocolError, Str};
 use serde::de::IgnoredAny;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use super::connect::{ConnectError, ConnectRequest};
@@ -50,15 +50,54 @@ pub(crate) enum Inbound {
 pub(crate) struct Slot {
     pub(crate) sid: Name,
     nsp: Str,
-    tx: mpsc::UnboundedSender<Inbound>,
-    /// Events queued and not yet taken by the socket's task. The channel itself is
-    /// unbounded so that `Close` always fits; this counter bounds the events.
+    /// What the socket's task has to handle, in order; read through its [`Inbox`].
+    /// Unbounded so that `Close` always fits; `pending` bounds the events. A plain queue
+    /// rather than a tokio channel, which would allocate about 1.3 KB per socket up
+    /// front where this allocates only while something waits.
+    inbound: Mutex<InboundQueue>,
+    /// Wakes the socket's task (keeps a permit when it is busy, so none is lost).
+    ready: Notify,
+    /// Events queued and not yet taken by the socket's task.
     pending: AtomicUsize,
     /// Set once the socket is accepted.
     link: OnceLock<Arc<dyn SocketLink>>,
 }
 
+#[derive(Default)]
+struct InboundQueue {
+    items: VecDeque<Inbound>,
+    /// The socket's task has ended: nothing more is queued.
+    receiver_gone: bool,
+}
+
 impl Slot {
+    fn new(sid: Name, nsp: Str) -> Self {
+        Slot {
+            sid,
+            nsp,
+            inbound: Mutex::new(InboundQueue::default()),
+            ready: Notify::new(),
+            pending: AtomicUsize::new(0),
+            link: OnceLock::new(),
+        }
+    }
+
+    fn lock_inbound(&self) -> MutexGuard<'_, InboundQueue> {
+        // Every critical section is one push, pop or clear: a poisoned lock is sound.
+        self.inbound.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, item: Inbound) {
+        let mut queue = self.lock_inbound();
+        // The task already ended: the item has nobody to go to.
+        if queue.receiver_gone {
+            return;
+        }
+        queue.items.push_back(item);
+        drop(queue);
+        self.ready.notify_one();
+    }
+
     /// The socket's task took one event off the queue.
     pub(crate) fn event_taken(&self) {
         self.pending.fetch_sub(1, Ordering::AcqRel);
@@ -70,8 +109,7 @@ impl Slot {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             return false;
         }
-        // A send error means the task already ended; the event has nobody to go to.
-        let _ = self.tx.send(Inbound::Event {
+        self.push(Inbound::Event {
             event: Box::new(event),
             ack,
         });
@@ -81,7 +119,7 @@ impl Slot {
     /// Disconnects the socket now and tells its task to finish.
     fn close(&self, reason: DisconnectReason) {
         self.detach();
-        let _ = self.tx.send(Inbound::Close(reason));
+        self.push(Inbound::Close(reason));
     }
 
     /// Disconnects the socket now (idempotent; nothing if never accepted).
@@ -92,10 +130,76 @@ impl Slot {
     }
 }
 
+/// The receiving end of a [`Slot`]'s queue, owned by the socket's task. Dropping it
+/// (the task ended) discards what is queued and refuses what comes later, as a
+/// channel's receiver would.
+pub(crate) struct Inbox {
+    slot: Arc<Slot>,
+}
+
+impl Inbox {
+    pub(crate) fn slot(&self) -> &Arc<Slot> {
+        &self.slot
+    }
+
+    /// Waits for the next item. Cancel-safe: an item is only taken when returned.
+    pub(crate) async fn recv(&self) -> Inbound {
+        loop {
+            if let Some(item) = self.slot.lock_inbound().items.pop_front() {
+                return item;
+            }
+            self.slot.ready.notified().await;
+        }
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        let items = {
+            let mut queue = self.slot.lock_inbound();
+            queue.receiver_gone = true;
+            std::mem::take(&mut queue.items)
+        };
+        // Dropped outside the lock.
+        drop(items);
+    }
+}
+
+/// Namespace sockets, pending (middleware running) or accepted, one per namespace. A
+/// list searched by name: a session uses one namespace or a few, and a map would cost
+/// a table allocation per session.
+#[derive(Default)]
+struct Slots(Vec<Arc<Slot>>);
+
+impl Slots {
+    fn get(&self, nsp: &str) -> Option<&Arc<Slot>> {
+        self.0.iter().find(|s| &*s.nsp == nsp)
+    }
+
+    fn contains(&self, nsp: &str) -> bool {
+        self.get(nsp).is_some()
+    }
+
+    fn insert(&mut self, slot: Arc<Slot>) {
+        self.0.retain(|s| s.nsp != slot.nsp);
+        self.0.push(slot);
+    }
+
+    fn remove(&mut self, nsp: &str) -> Option<Arc<Slot>> {
+        let i = self.0.iter().position(|s| &*s.nsp == nsp)?;
+        Some(self.0.swap_remove(i))
+    }
+
+    fn drain(&mut self) -> std::vec::Drain<'_, Arc<Slot>> {
+        self.0.drain(..)
+    }
+}
+
 struct ClientState {
-    /// Namespace sockets by namespace name, pending (middleware running) or accepted.
-    slots: HashMap<Str, Arc<Slot>>,
-    reassembler: Reassembler,
+    slots: Slots,
+    /// Only while a binary packet's attachments are being collected: most sessions
+    /// never send one, and an idle reassembler is 200 bytes per session.
+    reassembler: Option<Box<Reassembler>>,
     /// A namespace CONNECT was accepted at least once: the connect timeout is over.
     connected_once: bool,
     connect_timer: Option<AbortHandle>,
@@ -104,6 +208,14 @@ struct ClientState {
     closing: bool,
     /// The engine reported the session's end.
     closed: bool,
+}
+
+impl ClientState {
+    /// The reassembler, created when a binary packet starts.
+    fn reassembler(&mut self, limits: huddle_protocol::Limits) -> &mut Reassembler {
+        self.reassembler
+            .get_or_insert_with(|| Box::new(Reassembler::new(limits)))
+    }
 }
 
 /// The Socket.IO state of one Engine.IO session.
@@ -119,13 +231,12 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn new(session: SessionHandle, server: Arc<ServerShared>) -> Arc<Self> {
-        let limits = server.config.limits;
         Arc::new(Client {
             session,
             server,
             state: Mutex::new(ClientState {
-                slots: HashMap::new(),
-                reassembler: Reassembler::new(limits),
+                slots: Slots::default(),
+                reassembler: None,
                 connected_once: false,
                 connect_timer: None,
                 closing: false,
@@ -185,14 +296,21 @@ impl Client {
             return;
         }
         let assembled = match data {
-            Data::Text(text) => {
-                decode(text, &limits).and_then(|packet| state.reassembler.feed_packet(packet))
-            }
+            Data::Text(text) => decode(text, &limits).and_then(|packet| {
+                // What an idle reassembler does with a packet that is not binary.
+                if state.reassembler.is_none() && !packet.kind.is_binary() {
+                    return Ok(Some(Assembled::Packet(packet)));
+                }
+                state.reassembler(limits).feed_packet(packet)
+            }),
             Data::Binary(bytes) => state
-                .reassembler
+                .reassembler(limits)
                 .feed_attachment(bytes)
                 .map(|done| done.map(Assembled::Binary)),
         };
+        if state.reassembler.as_ref().is_some_and(|r| r.pending() == 0) {
+            state.reassembler = None;
+        }
         let routed = match assembled {
             Ok(None) => Ok(()),
             Ok(Some(Assembled::Packet(packet))) => self.route(&mut state, packet),
@@ -211,7 +329,7 @@ impl Client {
 
     fn close_now(&self, state: &mut ClientState, reason: CloseReason) {
         state.closing = true;
-        state.reassembler.reset();
+        state.reassembler = None;
         self.session.close(reason);
     }
 
@@ -344,7 +462,7 @@ impl Client {
         packet: Packet,
     ) -> Result<(), ProtocolError> {
         let nsp = packet.nsp.clone();
-        if state.slots.contains_key(&nsp) {
+        if state.slots.contains(&nsp) {
             tracing::warn!(
                 session = self.session.sid(),
                 nsp = %nsp,
@@ -374,18 +492,15 @@ impl Client {
                 return Ok(());
             }
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        let slot = Arc::new(Slot {
-            sid,
-            nsp: nsp.clone(),
-            tx,
-            pending: AtomicUsize::new(0),
-            link: OnceLock::new(),
-        });
-        state.slots.insert(nsp.clone(), slot.clone());
-        let request = ConnectRequest::new(nsp, auth, self.session.clone());
+        // The namespace's own name, not the packet's: that is a slice of the received
+        // message and would keep its whole buffer alive for as long as the socket.
+        let nsp = namespace.name().clone();
+        let slot = Arc::new(Slot::new(sid, nsp.clone()));
+        state.slots.insert(slot.clone());
+        let inbox = Inbox { slot };
+        let request = ConnectRequest::new(nsp, &auth, self.session.clone());
         // Only spawns the socket's task; nothing runs under this lock.
-        namespace.start_socket(self.clone(), slot, rx, request);
+        namespace.start_socket(self.clone(), inbox, request);
         Ok(())
     }
 
@@ -455,11 +570,11 @@ impl Client {
     pub(crate) fn on_close(&self, reason: CloseReason) {
         let mut state = self.lock();
         state.closed = true;
-        state.reassembler.reset();
+        state.reassembler = None;
         if let Some(timer) = state.connect_timer.take() {
             timer.abort();
         }
-        for (_, slot) in state.slots.drain() {
+        for slot in state.slots.drain() {
             slot.close(DisconnectReason::Session(reason));
         }
     }

@@ -7,7 +7,7 @@
 //! [`ConnectError`] (refused: the client receives CONNECT_ERROR
 //! `{"message":...,"data":...}` and its `connect_error` event fires).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use huddle_protocol::Str;
 
@@ -18,16 +18,45 @@ use crate::engine::{Handshake, SessionHandle, Transport};
 #[derive(Clone, Debug)]
 pub struct ConnectRequest {
     namespace: Str,
-    auth: Arc<serde_json::Value>,
+    auth: Arc<Auth>,
     session: SessionHandle,
 }
 
+/// The CONNECT auth payload as JSON text, and as a value once someone asks for it.
+///
+/// Why not just the value: a socket keeps its request for as long as it is connected,
+/// and a parsed JSON object costs about 0.8 KB (a B-tree node and its strings, a JWT
+/// among them) where the text costs its length. The middleware reads the value; the
+/// socket keeps a [`ConnectRequest::without_parsed_auth`] copy that parses again only
+/// if asked.
+#[derive(Debug)]
+struct Auth {
+    json: Arc<str>,
+    value: OnceLock<serde_json::Value>,
+}
+
 impl ConnectRequest {
-    pub(crate) fn new(namespace: Str, auth: serde_json::Value, session: SessionHandle) -> Self {
+    pub(crate) fn new(namespace: Str, auth: &serde_json::Value, session: SessionHandle) -> Self {
         ConnectRequest {
             namespace,
-            auth: Arc::new(auth),
+            auth: Arc::new(Auth {
+                // Serializing a `Value` cannot fail (its map keys are strings).
+                json: serde_json::to_string(auth).unwrap_or_default().into(),
+                value: OnceLock::new(),
+            }),
             session,
+        }
+    }
+
+    /// The same request, sharing the auth text but not its parsed value.
+    pub(crate) fn without_parsed_auth(&self) -> Self {
+        ConnectRequest {
+            namespace: self.namespace.clone(),
+            auth: Arc::new(Auth {
+                json: self.auth.json.clone(),
+                value: OnceLock::new(),
+            }),
+            session: self.session.clone(),
         }
     }
 
@@ -39,7 +68,11 @@ impl ConnectRequest {
     /// The CONNECT packet's auth payload (the client's `auth` option), or `{}` when
     /// the packet carried none. Always a JSON object.
     pub fn auth(&self) -> &serde_json::Value {
-        &self.auth
+        self.auth.value.get_or_init(|| {
+            // The text was serialized from a value, so it parses back to the same one.
+            serde_json::from_str(&self.auth.json)
+                .unwrap_or_else(|_| serde_json::Value::Object(Default::default()))
+        })
     }
 
     /// The HTTP request that opened the Engine.IO session: headers, query, peer
@@ -50,7 +83,7 @@ impl ConnectRequest {
 
     /// A request header as text (`None` when absent or not visible ASCII).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.handshake().headers.get(name)?.to_str().ok()
+        self.handshake().header(name)
     }
 
     /// The first value of a query parameter of the opening request.

@@ -20,11 +20,10 @@ use futures_util::FutureExt as _;
 use huddle_protocol::Str;
 use huddle_protocol::socketio::is_reserved_event;
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 use super::ack::AckSender;
 use super::broadcast::BroadcastOperator;
-use super::client::{Client, Inbound, Slot};
+use super::client::{Client, Inbound, Inbox};
 use super::connect::{ConnectError, ConnectRequest};
 use super::emit::EmitError;
 use super::payload::Event;
@@ -87,27 +86,21 @@ impl<S: Send + Sync + 'static> NsShared<S> {
 
 /// The namespace operations the server needs without knowing the state type.
 pub(crate) trait NamespaceEntry: Send + Sync {
+    /// The namespace name, as registered.
+    fn name(&self) -> &Str;
     /// Starts the task of a socket that asked to connect: middleware, then events.
-    fn start_socket(
-        self: Arc<Self>,
-        client: Arc<Client>,
-        slot: Arc<Slot>,
-        inbound: mpsc::UnboundedReceiver<Inbound>,
-        request: ConnectRequest,
-    );
+    fn start_socket(self: Arc<Self>, client: Arc<Client>, inbox: Inbox, request: ConnectRequest);
     /// Number of connected sockets.
     fn socket_count(&self) -> usize;
 }
 
 impl<S: Send + Sync + 'static> NamespaceEntry for NsShared<S> {
-    fn start_socket(
-        self: Arc<Self>,
-        client: Arc<Client>,
-        slot: Arc<Slot>,
-        inbound: mpsc::UnboundedReceiver<Inbound>,
-        request: ConnectRequest,
-    ) {
-        tokio::spawn(run_socket(self, client, slot, inbound, request));
+    fn name(&self) -> &Str {
+        &self.name
+    }
+
+    fn start_socket(self: Arc<Self>, client: Arc<Client>, inbox: Inbox, request: ConnectRequest) {
+        tokio::spawn(run_socket(self, client, inbox, request));
     }
 
     fn socket_count(&self) -> usize {
@@ -116,13 +109,67 @@ impl<S: Send + Sync + 'static> NamespaceEntry for NsShared<S> {
 }
 
 /// Runs one socket from its CONNECT to its end.
-async fn run_socket<S: Send + Sync + 'static>(
+///
+/// The task lives as long as the socket, so its future is kept small: an `async move`
+/// block (an `async fn` would store its arguments twice), the connect phase boxed (its
+/// state is only needed until the socket is accepted), and each event's handler future
+/// on the heap (boxed by the handler table) rather than inline.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn stores its arguments twice"
+)]
+fn run_socket<S: Send + Sync + 'static>(
     ns: Arc<NsShared<S>>,
     client: Arc<Client>,
-    slot: Arc<Slot>,
-    mut inbound: mpsc::UnboundedReceiver<Inbound>,
+    inbox: Inbox,
     request: ConnectRequest,
-) {
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        let accepted = Box::pin(connect_socket(&ns, client, &inbox, request)).await;
+        let Some((socket, mut early)) = accepted else {
+            return;
+        };
+        tracing::debug!(nsp = %ns.name, socket = socket.id(), "socket connected");
+
+        let hooks = read(&ns.on_connect).clone();
+        for hook in hooks {
+            guarded(&ns.name, "connection handler", hook(socket.clone())).await;
+        }
+
+        let reason = loop {
+            let received = match early.pop_front() {
+                Some(event) => event,
+                None => inbox.recv().await,
+            };
+            match received {
+                Inbound::Event { event, ack } => {
+                    inbox.slot().event_taken();
+                    if let Some(handling) = dispatch(&ns, &socket, *event, ack) {
+                        guarded(&ns.name, "event handler", handling).await;
+                    }
+                }
+                Inbound::Close(reason) => break reason,
+            }
+        };
+        inbox.slot().detach();
+        tracing::debug!(nsp = %ns.name, socket = socket.id(), %reason, "socket disconnected");
+        let hooks = read(&ns.on_disconnect).clone();
+        for hook in hooks {
+            guarded(&ns.name, "disconnect handler", hook(socket.clone(), reason)).await;
+        }
+    }
+}
+
+/// Runs the connect middleware; on acceptance, indexes the socket and answers the
+/// CONNECT. Returns the socket and the events the client sent meanwhile, or `None`
+/// when the socket was refused or the session or namespace went away first.
+async fn connect_socket<S: Send + Sync + 'static>(
+    ns: &Arc<NsShared<S>>,
+    client: Arc<Client>,
+    inbox: &Inbox,
+    request: ConnectRequest,
+) -> Option<(Socket<S>, VecDeque<Inbound>)> {
+    let slot = inbox.slot();
     // Events the client sent while the middleware ran, kept for after the accept.
     let mut early = VecDeque::new();
     let middleware = AssertUnwindSafe((ns.connect)(request.clone())).catch_unwind();
@@ -130,18 +177,18 @@ async fn run_socket<S: Send + Sync + 'static>(
     let decision = loop {
         tokio::select! {
             decision = &mut middleware => break decision,
-            received = inbound.recv() => match received {
-                Some(event @ Inbound::Event { .. }) => early.push_back(event),
+            received = inbox.recv() => match received {
+                event @ Inbound::Event { .. } => early.push_back(event),
                 // The session ended or the client gave up on the namespace: a
                 // middleware stuck on a slow dependency must not keep this task (and
                 // the session's memory) alive, so it is dropped here.
-                Some(Inbound::Close(_)) | None => {
+                Inbound::Close(_) => {
                     tracing::debug!(
                         nsp = %ns.name,
                         session = request.session_id(),
                         "closed while the connect middleware ran; cancelled"
                     );
-                    return;
+                    return None;
                 }
             },
         }
@@ -155,8 +202,8 @@ async fn run_socket<S: Send + Sync + 'static>(
                 message = %refusal.message,
                 "connect middleware refused the socket"
             );
-            client.refuse(&slot, &refusal);
-            return;
+            client.refuse(slot, &refusal);
+            return None;
         }
         Err(_) => {
             tracing::error!(
@@ -164,8 +211,8 @@ async fn run_socket<S: Send + Sync + 'static>(
                 session = request.session_id(),
                 "connect middleware panicked; refusing the socket"
             );
-            client.refuse(&slot, &ConnectError::new("Internal server error"));
-            return;
+            client.refuse(slot, &ConnectError::new("Internal server error"));
+            return None;
         }
     };
     let core = Arc::new(SocketCore::new(
@@ -173,50 +220,25 @@ async fn run_socket<S: Send + Sync + 'static>(
         ns.name.clone(),
         client.session().clone(),
     ));
+    // The middleware's copy, with the auth value it parsed, ends here.
+    let request = request.without_parsed_auth();
     let socket = Socket::new(core, state, ns.clone(), request, Arc::downgrade(&client));
-    if !client.accept(&slot, socket.inner.clone()) {
+    if !client.accept(slot, socket.inner.clone()) {
         // The session closed, or the client left the namespace, just as the
         // middleware finished: the socket never existed for anyone.
-        return;
+        return None;
     }
-    drop(client);
-    tracing::debug!(nsp = %ns.name, socket = socket.id(), "socket connected");
-
-    let hooks = read(&ns.on_connect).clone();
-    for hook in hooks {
-        guarded(&ns.name, "connection handler", hook(socket.clone())).await;
-    }
-
-    let reason = loop {
-        let received = match early.pop_front() {
-            Some(event) => Some(event),
-            None => inbound.recv().await,
-        };
-        match received {
-            Some(Inbound::Event { event, ack }) => {
-                slot.event_taken();
-                dispatch(&ns, &socket, *event, ack).await;
-            }
-            Some(Inbound::Close(reason)) => break reason,
-            // Every close sends `Close` first; this only guards against a slot
-            // dropped without one.
-            None => break DisconnectReason::Session(crate::engine::CloseReason::TransportClose),
-        }
-    };
-    slot.detach();
-    tracing::debug!(nsp = %ns.name, socket = socket.id(), %reason, "socket disconnected");
-    let hooks = read(&ns.on_disconnect).clone();
-    for hook in hooks {
-        guarded(&ns.name, "disconnect handler", hook(socket.clone(), reason)).await;
-    }
+    Some((socket, early))
 }
 
-async fn dispatch<S: Send + Sync + 'static>(
+/// The handler call for one event (`None` when nothing handles it). Not async: the
+/// event moves straight into the handler's boxed future instead of the task's state.
+fn dispatch<S: Send + Sync + 'static>(
     ns: &NsShared<S>,
     socket: &Socket<S>,
     event: Event,
     ack: Option<u64>,
-) {
+) -> Option<BoxFuture<()>> {
     let handler = read(&ns.handlers)
         .get(event.name())
         .cloned()
@@ -228,15 +250,10 @@ async fn dispatch<S: Send + Sync + 'static>(
             event = event.name(),
             "no handler for this event; ignored"
         );
-        return;
+        return None;
     };
     let ack = ack.map(|id| AckSender::new(id, socket.inner.core.clone()));
-    guarded(
-        &ns.name,
-        "event handler",
-        handler(socket.clone(), event, ack),
-    )
-    .await;
+    Some(handler(socket.clone(), event, ack))
 }
 
 /// Awaits an application future; a panic in it is logged and does not end the
