@@ -8,14 +8,16 @@
 //!   unique, not nested, every announced index used). The codec may enforce it
 //!   when the header arrives or when the completed packet is read
 //!   (`BinaryPacket::check` / `value`), but it enforces it: a valid payload is
-//!   never refused, an invalid one never read, and the error is the first
-//!   violation in document order (or `NestingTooDeep` if the payload is too deep);
+//!   never refused, an invalid one never read (by `value`, `args` or `first_arg`),
+//!   and the error is the first violation in document order (or `NestingTooDeep`
+//!   if the payload is too deep); JSON that `serde_json` cannot hold is refused;
 //! - a header announcing more than `max_attachments`, or with no payload, is
 //!   refused on arrival;
 //! - a completed packet carries exactly the announced number of attachments, the
 //!   frames fed (the same buffers, zero-copy), within `max_attachments` and
 //!   `max_attachments_size`; a valid one reads with every placeholder resolved and
-//!   each binary part where its placeholder was;
+//!   each binary part where its placeholder was, the same through the tree
+//!   (`value`) and straight from the text (`args`, `first_arg`);
 //! - a frame with nothing pending, a text packet while frames are pending, and a
 //!   frame past the size limit are refused with their typed errors and reset;
 //!   `pending()` always equals what the model expects;
@@ -79,7 +81,7 @@ enum Verdict {
     /// Not JSON: refused for the syntax or an earlier violation.
     NotJson,
     /// Valid JSON syntax that `serde_json` cannot represent (a lone surrogate, a
-    /// number beyond `f64`): may pass a syntax check, is never read as a value.
+    /// number beyond `f64`): refused by the check like malformed JSON.
     Unrepresentable,
 }
 
@@ -429,10 +431,17 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
     let order = match &p.verdict {
         Verdict::Valid(order) => order,
         Verdict::Unrepresentable => {
-            // It may pass the syntax check, but it is never read as a value.
+            // The check refuses it (with the first violation in document order,
+            // which may be a placeholder's), and nothing reads it.
+            let e = bp
+                .check()
+                .expect_err("unrepresentable payload passed check()");
+            assert!(p.verdict.allows(&e, limits), "{e:?}");
             let e = bp.value().expect_err("unrepresentable payload read");
             assert!(p.verdict.allows(&e, limits), "{e:?}");
             assert!(bp.values().is_err());
+            assert!(bp.args::<Vec<Value>>().is_err());
+            assert!(bp.first_arg::<Option<Value>>().is_err());
             return;
         }
         invalid => {
@@ -448,7 +457,14 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
                 "{bp:?}: {invalid:?}, value() said {e:?}"
             );
             assert!(bp.values().is_err());
-            assert!(bp.args::<Vec<Value>>().is_err());
+            let e = bp
+                .args::<Vec<Value>>()
+                .expect_err("invalid payload read by args");
+            assert!(invalid.allows(&e, limits), "args() said {e:?}");
+            let e = bp
+                .first_arg::<Option<Value>>()
+                .expect_err("invalid payload read by first_arg");
+            assert!(invalid.allows(&e, limits), "first_arg() said {e:?}");
             return;
         }
     };
@@ -474,7 +490,13 @@ fn check_complete(bp: &BinaryPacket, p: &Pending, limits: &Limits) {
     let skip = usize::from(bp.kind == PacketType::BinaryEvent);
     let args = &items[skip.min(items.len())..];
     assert_eq!(bp.values().unwrap(), args);
+    // The typed readers deserialise straight from the text: same values.
     assert_eq!(bp.args::<Vec<Value>>().unwrap(), args);
+    let first = match args.first() {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.clone()),
+    };
+    assert_eq!(bp.first_arg::<Option<Value>>().unwrap(), first);
     let name = bp.event_name(limits);
     if bp.kind == PacketType::BinaryEvent {
         let Some(Value::String(reference)) = items.first() else {

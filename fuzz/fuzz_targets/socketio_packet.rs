@@ -15,7 +15,12 @@
 //!   a name longer than `max_event_name_len`;
 //! - `args::<Vec<Value>>`, `first_arg` and `payload` agree with a full JSON parse:
 //!   they succeed exactly when the payload is valid JSON of the right shape nested
-//!   at most `max_depth` deep, and return the same values;
+//!   at most `max_depth` deep, and return the same values; JSON `serde_json` cannot
+//!   hold (a lone surrogate escape, a number beyond `f64`) is refused by all of
+//!   them, even in the parts they skip;
+//! - `check` passes exactly when the payload is JSON a full parse holds, nested at
+//!   most `max_depth` deep, and when it finds malformed JSON at an offset, the
+//!   readers that reach that point report the same offset;
 //! - tight limits only ever refuse more.
 #![no_main]
 
@@ -199,7 +204,39 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
     let args = p.args::<Vec<Value>>(limits);
     let first = p.first_arg::<Option<Value>>(limits);
     let payload = p.payload::<serde_json::Value>(limits);
+    let checked = p.check(limits);
+    // Where `check` finds malformed JSON, a reader that gets there finds it too.
+    if let Err(Error::InvalidJson { offset }) = &checked {
+        for (what, r) in [
+            ("args", args.as_ref().err()),
+            ("first_arg", first.as_ref().err()),
+            ("payload", payload.as_ref().err()),
+        ] {
+            if let Some(Error::InvalidJson { offset: o }) = r {
+                assert_eq!(
+                    o, offset,
+                    "{what}: malformed JSON reported elsewhere than by check"
+                );
+            }
+        }
+    }
+    for (what, r) in [
+        ("args", args.as_ref().err()),
+        ("first_arg", first.as_ref().err()),
+        ("payload", payload.as_ref().err()),
+    ] {
+        if matches!(
+            r,
+            Some(Error::InvalidJson { .. } | Error::NestingTooDeep { .. })
+        ) {
+            assert!(
+                checked.is_err(),
+                "{what} refused the JSON that check passed: {r:?}"
+            );
+        }
+    }
     let Some(parsed) = parsed else {
+        assert!(checked.is_ok(), "{checked:?}");
         assert!(
             matches!(args, Err(Error::MissingPayload { .. })),
             "{args:?}"
@@ -212,14 +249,9 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
         return;
     };
     let Ok(reference) = parsed else {
-        let data = p.data.as_ref().unwrap().as_str();
-        if json::is_valid_syntax(data) {
-            // Valid syntax that a `serde_json::Value` cannot hold (a lone
-            // surrogate, a number beyond f64): an accessor may accept the parts it
-            // skips; no reference answer.
-            return;
-        }
-        // Invalid JSON (or nested beyond the parser's own limit): refused, typed.
+        // Invalid JSON, or valid syntax that a `serde_json::Value` cannot hold (a
+        // lone surrogate, a number beyond f64), wherever it is: refused, typed.
+        assert!(checked.is_err(), "check accepted invalid JSON");
         assert!(args.is_err(), "args accepted invalid JSON: {args:?}");
         assert!(first.is_err(), "first_arg accepted invalid JSON: {first:?}");
         assert!(
@@ -233,6 +265,7 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
             ("args", args.as_ref().err()),
             ("first_arg", first.as_ref().err()),
             ("payload", payload.as_ref().err()),
+            ("check", checked.as_ref().err()),
         ] {
             assert!(
                 matches!(r, Some(Error::NestingTooDeep { max }) if *max == limits.max_depth),
@@ -241,6 +274,7 @@ fn check_args(p: &Packet, limits: &Limits, parsed: Option<&Parsed>) {
         }
         return;
     }
+    checked.unwrap_or_else(|e| panic!("check refused valid JSON: {e}"));
     let payload = payload.unwrap_or_else(|e| panic!("payload refused valid JSON: {e}"));
     assert_eq!(payload.as_ref(), Some(reference));
     let serde_json::Value::Array(items) = reference else {

@@ -144,7 +144,8 @@ pub enum Error {
         /// Offset in the payload where it went wrong.
         offset: usize,
     },
-    /// Malformed JSON found by the codec's own validator (binary packet payloads).
+    /// Malformed JSON in a payload being read or checked, or JSON serde_json
+    /// cannot hold (an unpaired surrogate escape, a number beyond `f64`).
     #[error("malformed JSON at offset {offset}")]
     InvalidJson {
         /// Byte offset in the payload.
@@ -162,7 +163,8 @@ pub enum Error {
         /// Zero-based index of the missing argument (after the event name).
         index: usize,
     },
-    /// The JSON payload is malformed or does not match the requested type.
+    /// The JSON payload does not match the requested type (serde's message), or
+    /// a handshake / `Value` conversion failed in serde_json.
     #[error("JSON payload: {0}")]
     Json(#[from] serde_json::Error),
 

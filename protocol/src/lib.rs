@@ -24,8 +24,9 @@
 //! [`engine::PayloadDecoder`] → the same steps per packet. Every text field is a
 //! slice of the received buffer, and decoding is O(header): a socket.io payload
 //! is validated and parsed only when a handler asks for its name or arguments
-//! (or, for a binary packet, calls [`socketio::BinaryPacket::check`]), always
-//! under the [`Limits`] (nesting depth first, before any parser recurses).
+//! (or calls [`socketio::Packet::check`] / [`socketio::BinaryPacket::check`]),
+//! always under the [`Limits`] (the nesting depth is counted as the parser
+//! descends, and it stops before going deeper).
 //!
 //! Decoders never panic and never allocate in proportion to a length or count
 //! the input merely claims; every refusal is a typed [`Error`] naming the rule

@@ -26,9 +26,10 @@ pub struct Limits {
     /// Default `1_000_000`. Checked as each attachment arrives, so a peer cannot make
     /// the reassembler hold more than this.
     pub max_attachments_size: usize,
-    /// Deepest JSON nesting (arrays and objects) accepted when a payload is parsed.
-    /// Default `32`. Checked before any parser recurses, so hostile input cannot
-    /// exhaust the stack. Values above 128 act as 128, serde_json's own limit.
+    /// Deepest JSON nesting (arrays and objects) accepted when a payload is read
+    /// or checked, skipped parts included. Default `32`. Counted as the parser
+    /// descends and refused before it goes deeper, so hostile input cannot exhaust
+    /// the stack. Values above 127 act as 127, serde_json's own limit.
     pub max_depth: usize,
     /// Longest socket.io namespace, in bytes (including the leading `/`).
     /// Default `256`.

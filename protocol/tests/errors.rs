@@ -188,10 +188,19 @@ fn event_payload_errors_surface_when_read() {
         p.event_name(&l),
         Err(Error::InvalidEventName { .. })
     ));
+    // Malformed JSON: the offset in the payload, the same as `check` reports.
     let p = sio(r#"2["e",}"#).unwrap();
-    assert!(matches!(p.args::<Vec<Value>>(&l), Err(Error::Json(_))));
+    assert!(matches!(
+        p.args::<Vec<Value>>(&l),
+        Err(Error::InvalidJson { offset: 5 })
+    ));
+    assert!(matches!(p.check(&l), Err(Error::InvalidJson { offset: 5 })));
     let p = sio(r#"2["e",1] trailing"#).unwrap();
-    assert!(matches!(p.args::<Vec<Value>>(&l), Err(Error::Json(_))));
+    assert!(matches!(
+        p.args::<Vec<Value>>(&l),
+        Err(Error::InvalidJson { offset: 8 })
+    ));
+    assert!(matches!(p.check(&l), Err(Error::InvalidJson { offset: 8 })));
     let p = sio(r#"2["e"]"#).unwrap();
     assert!(matches!(
         p.first_arg::<String>(&l),
@@ -205,6 +214,58 @@ fn event_payload_errors_surface_when_read() {
         ack.event_name(&l),
         Err(Error::InvalidPayload { .. })
     ));
+}
+
+/// Found by fuzzing: accessors of one packet used to disagree on JSON that
+/// serde_json cannot hold. Now every reader and `check` refuse it.
+#[test]
+fn unrepresentable_json_is_refused_by_every_reader() {
+    let l = limits();
+    // A lone surrogate in the event name: the name reader and the argument
+    // readers (which skip the name) agree.
+    let p = sio(r#"2["\ud800",1]"#).unwrap();
+    assert!(matches!(
+        p.event_name(&l),
+        Err(Error::InvalidEventName { .. })
+    ));
+    assert!(matches!(
+        p.args::<(u8,)>(&l),
+        Err(Error::InvalidJson { offset: 2 })
+    ));
+    assert!(matches!(
+        p.first_arg::<u8>(&l),
+        Err(Error::InvalidJson { offset: 2 })
+    ));
+    assert!(matches!(p.check(&l), Err(Error::InvalidJson { offset: 2 })));
+    // A number beyond f64, even where nothing reads it.
+    let p = sio(r#"2["e",1,1e400]"#).unwrap();
+    assert!(matches!(
+        p.first_arg::<u8>(&l),
+        Err(Error::InvalidJson { offset: 7 })
+    ));
+    assert!(matches!(p.check(&l), Err(Error::InvalidJson { offset: 7 })));
+    // In a binary payload: `check` and `value` agree.
+    let mut r = Reassembler::new(l);
+    let done = r.start(sio(r#"50-["e",1e400]"#).unwrap()).unwrap().unwrap();
+    assert!(matches!(
+        done.check(),
+        Err(Error::InvalidJson { offset: 5 })
+    ));
+    assert!(matches!(
+        done.value(),
+        Err(Error::InvalidJson { offset: 5 })
+    ));
+    assert!(matches!(
+        done.args::<Vec<Value>>(),
+        Err(Error::InvalidJson { offset: 5 })
+    ));
+    assert!(matches!(
+        done.first_arg::<Option<u8>>(),
+        Err(Error::InvalidJson { offset: 5 })
+    ));
+    let done = r.start(sio(r#"50-["e",1e308]"#).unwrap()).unwrap().unwrap();
+    assert!(done.check().is_ok());
+    assert_eq!(done.first_arg::<f64>().unwrap(), 1e308);
 }
 
 /// Collects `text` and as many one-byte attachments as it announces, then
@@ -238,6 +299,11 @@ fn reassembler_errors() {
     ));
     assert!(matches!(
         start(r#"51-["e",{"_placeholder":true,"num":0.5}]"#),
+        Err(Error::InvalidPlaceholder)
+    ));
+    // `-0` is a float to serde_json (and to the tree `value` builds): not an index.
+    assert!(matches!(
+        start(r#"51-["e",{"_placeholder":true,"num":-0}]"#),
         Err(Error::InvalidPlaceholder)
     ));
     assert!(matches!(
@@ -311,6 +377,8 @@ fn reassembler_errors() {
         bad.first_arg::<Value>(),
         Err(Error::PlaceholderOutOfRange { .. })
     ));
+    // The payload as received is not checked until read: the field says so.
+    assert_eq!(bad.data, r#"["e",{"_placeholder":true,"num":5}]"#);
 
     let mut r = Reassembler::new(limits());
     assert!(matches!(

@@ -239,6 +239,82 @@ fn binary_packets_deserialise_into_typed_arguments() {
     assert_eq!(done.values().unwrap().len(), 1);
 }
 
+/// Binary arguments are read straight from the payload text: each placeholder
+/// becomes its attachment, for `Bytes`, `Vec<u8>`, `Value` and `Option`, at any
+/// depth and in any key order, in events and acks.
+#[test]
+fn binary_arguments_read_straight_from_the_text() {
+    #[derive(Deserialize, PartialEq, Debug)]
+    struct Files {
+        name: String,
+        files: Vec<File>,
+        cover: Option<Bytes>,
+    }
+    #[derive(Deserialize, PartialEq, Debug)]
+    struct File {
+        data: Bytes,
+        meta: Value,
+    }
+    let text = r#"52-/chat,9["upload",{"name":"two","files":[{"data":{"num":1,"_placeholder":true},"meta":{"raw":{"_placeholder":true,"num":0},"n":1}}],"cover":null},"tail"]"#;
+    let mut r = socketio::Reassembler::new(limits());
+    assert!(
+        r.start(decode(Str::from(text), &limits()).unwrap())
+            .unwrap()
+            .is_none()
+    );
+    let (a, b) = (Bytes::from_static(b"first"), Bytes::from_static(b"second"));
+    let done = r.feed_attachments([a.clone(), b.clone()]).unwrap().unwrap();
+    let expected = Files {
+        name: "two".into(),
+        files: vec![File {
+            data: b.clone(),
+            meta: Value::Object(vec![
+                ("raw".into(), Value::Binary(a.clone())),
+                ("n".into(), Value::Number(1.into())),
+            ]),
+        }],
+        cover: None,
+    };
+    assert_eq!(done.first_arg::<Files>().unwrap(), expected);
+    let (files, tail): (Files, String) = done.args().unwrap();
+    assert_eq!((files, tail.as_str()), (expected, "tail"));
+    // The same as through the tree.
+    assert_eq!(
+        done.first_arg::<Value>().unwrap(),
+        done.values().unwrap()[0]
+    );
+    assert_eq!(done.args::<Vec<Value>>().unwrap(), done.values().unwrap());
+
+    // An ack has no event name: every element is an argument.
+    let mut r = socketio::Reassembler::new(limits());
+    let ack = decode(
+        Str::from(r#"61-3[{"_placeholder":true,"num":0},7]"#),
+        &limits(),
+    )
+    .unwrap();
+    assert!(r.start(ack).unwrap().is_none());
+    let done = r.feed_attachment(a.clone()).unwrap().unwrap();
+    assert_eq!(
+        done.args::<(Vec<u8>, u8)>().unwrap(),
+        (b"first".to_vec(), 7)
+    );
+    assert_eq!(done.first_arg::<Bytes>().unwrap(), a);
+
+    // A binary packet built by hand around a payload that is not an array has
+    // no arguments, as `values` says.
+    let mut p = socketio::Packet::new(PacketType::BinaryAck);
+    p.id = Some(1);
+    p.data = Some(Str::from(r#"{"a":1}"#));
+    let done = socketio::Reassembler::new(limits())
+        .start(p)
+        .unwrap()
+        .unwrap();
+    assert!(done.values().unwrap().is_empty());
+    assert_eq!(done.first_arg::<Option<u8>>().unwrap(), None);
+    assert!(done.first_arg::<u8>().is_err());
+    assert_eq!(done.args::<Vec<u8>>().unwrap(), Vec::<u8>::new());
+}
+
 #[test]
 fn values_convert_to_and_from_serde_json() {
     let j = json!({"a": [1, -2, 3.5, "x", null, true, {"b": {}}]});

@@ -202,6 +202,102 @@ fn max_depth_guards_every_json_parse() {
     ));
 }
 
+/// The depth is counted while the payload is read, in every reader, in arrays
+/// and objects, in the parts a reader skips, and in binary payloads.
+#[test]
+fn max_depth_is_enforced_by_every_reader_exactly_at_the_limit() {
+    use serde::de::IgnoredAny;
+    let limits = Limits {
+        max_depth: 4,
+        ..Limits::default()
+    };
+    let objects = |n: usize| "{\"a\":".repeat(n) + "1" + &"}".repeat(n);
+    // The payload array is the first level: 3 more are allowed.
+    for inner in [nested(3), objects(3)] {
+        for text in [
+            format!(r#"2["e",{inner}]"#),
+            format!(r#"2["e",1,{inner}]"#),
+            format!(r#"37[{inner}]"#),
+        ] {
+            let p = decode(s(text.clone()), &limits).unwrap();
+            assert!(p.check(&limits).is_ok(), "{text}");
+            assert!(p.args::<Vec<Value>>(&limits).is_ok(), "{text}");
+            assert!(p.args::<IgnoredAny>(&limits).is_ok(), "{text}");
+            assert!(p.first_arg::<IgnoredAny>(&limits).is_ok(), "{text}");
+        }
+    }
+    for inner in [nested(4), objects(4)] {
+        for text in [
+            format!(r#"2["e",{inner}]"#),
+            // Deep in an argument the reader skips.
+            format!(r#"2["e",1,{inner}]"#),
+            format!(r#"37[{inner}]"#),
+        ] {
+            let p = decode(s(text.clone()), &limits).unwrap();
+            // A reader that wants a number where the deep array is stops at its
+            // type; one that reads a number first still meets the depth later.
+            let typed = p.first_arg::<Option<u8>>(&limits).map(drop);
+            if text.contains(",1,") {
+                assert!(matches!(typed, Err(Error::NestingTooDeep { max: 4 })));
+            }
+            for result in [
+                p.check(&limits),
+                p.args::<Vec<Value>>(&limits).map(drop),
+                p.args::<IgnoredAny>(&limits).map(drop),
+                p.first_arg::<IgnoredAny>(&limits).map(drop),
+            ] {
+                assert!(
+                    matches!(result, Err(Error::NestingTooDeep { max: 4 })),
+                    "{text}: {result:?}"
+                );
+            }
+        }
+    }
+    // CONNECT payloads: the object is the first level.
+    let at = decode(s(format!("0{}", objects(4))), &limits).unwrap();
+    assert!(at.payload::<IgnoredAny>(&limits).is_ok());
+    assert!(at.check(&limits).is_ok());
+    let over = decode(s(format!("0{}", objects(5))), &limits).unwrap();
+    assert!(matches!(
+        over.payload::<IgnoredAny>(&limits),
+        Err(Error::NestingTooDeep { max: 4 })
+    ));
+
+    // Binary payloads, read straight from the text: a placeholder is a level too.
+    let mut r = Reassembler::new(limits);
+    let at = r#"51-["e",[[{"_placeholder":true,"num":0}]]]"#.to_owned();
+    let over = r#"51-["e",[[[{"_placeholder":true,"num":0}]]]]"#.to_owned();
+    assert!(r.start(decode(s(at), &limits).unwrap()).unwrap().is_none());
+    let done = r
+        .feed_attachment(Bytes::from_static(b"x"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        done.first_arg::<Vec<Vec<Bytes>>>().unwrap(),
+        vec![vec![Bytes::from_static(b"x")]]
+    );
+    assert!(
+        r.start(decode(s(over), &limits).unwrap())
+            .unwrap()
+            .is_none()
+    );
+    let done = r
+        .feed_attachment(Bytes::from_static(b"x"))
+        .unwrap()
+        .unwrap();
+    for result in [
+        done.check(),
+        done.first_arg::<IgnoredAny>().map(drop),
+        done.args::<Vec<Value>>().map(drop),
+        done.value().map(drop),
+    ] {
+        assert!(
+            matches!(result, Err(Error::NestingTooDeep { max: 4 })),
+            "{result:?}"
+        );
+    }
+}
+
 #[test]
 fn hostile_depth_with_default_limits_is_refused_not_overflowed() {
     let limits = Limits::default();
@@ -211,6 +307,22 @@ fn hostile_depth_with_default_limits_is_refused_not_overflowed() {
         p.args::<Vec<Value>>(&limits),
         Err(Error::NestingTooDeep { max: 32 })
     ));
+    assert!(matches!(
+        p.check(&limits),
+        Err(Error::NestingTooDeep { max: 32 })
+    ));
+    // A limit above serde_json's own acts as serde_json's (127), typed.
+    let high = Limits {
+        max_depth: 1000,
+        ..Limits::default()
+    };
+    let p = decode(s(format!(r#"2["e",{}]"#, nested(127))), &high).unwrap();
+    assert!(matches!(
+        p.first_arg::<Value>(&high),
+        Err(Error::NestingTooDeep { max: 127 })
+    ));
+    let p = decode(s(format!(r#"2["e",{}]"#, nested(126))), &high).unwrap();
+    assert!(p.first_arg::<Value>(&high).is_ok());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use huddle_protocol::engine::{self, Frame};
 use huddle_protocol::socketio::{self, Assembled, BinaryPacket, Packet, Reassembler};
 use huddle_protocol::{Limits, Str};
 use serde::Serialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 
 use super::Dispatch;
 
@@ -93,8 +93,8 @@ impl Huddle {
     }
 
     /// Decode, then check the whole payload (JSON syntax, depth limit; for a
-    /// binary packet also the placeholders), as socketioxide's `read_event` checks
-    /// the JSON syntax as a side effect.
+    /// binary packet also the placeholders) with the one-pass validator, as
+    /// socketioxide's `read_event` checks the JSON syntax as a side effect.
     pub fn decode_validated<R>(
         &mut self,
         text: &Str,
@@ -103,9 +103,7 @@ impl Huddle {
     ) -> R {
         let decoded = self.decode_packet(text, attachments);
         match &decoded {
-            Decoded::Text(p, _) => {
-                p.args::<IgnoredAny>(&self.limits).expect("valid JSON");
-            }
+            Decoded::Text(p, _) => p.check(&self.limits).expect("valid JSON"),
             Decoded::Binary(p, _) => p.check().expect("valid payload"),
         }
         then(decoded.view())

@@ -1,23 +1,57 @@
-//! A single-pass JSON validator for binary packet payloads: checks the syntax,
-//! bounds the nesting depth, and finds the binary placeholders, with no
+//! A single-pass JSON validator: checks the syntax, bounds the nesting depth, and
+//! (for binary packet payloads) finds the binary placeholders, with no
 //! allocation; it recurses once per nesting level, bounded by the depth limit
-//! (and never beyond [`HARD_MAX_DEPTH`]).
+//! (and never beyond [`HARD_MAX_DEPTH`]). It backs `BinaryPacket::check`,
+//! `Packet::check`, and the values the typed reader (`json::de`) skips, which
+//! shares its string, escape and number grammar.
 //!
 //! Placeholder rules (socket.io-protocol v5, binary packets, as the reference
 //! parser reads them): an object whose `_placeholder` member is `true` is a
-//! placeholder and its `num` member must be a non-negative integer; any other
-//! value of `_placeholder` makes an ordinary object. Duplicate keys: the last
-//! one wins, as in `JSON.parse`.
+//! placeholder and its `num` member must be a non-negative integer written as
+//! one (digits only: not `-0`, `1.0` or `1e0`, which serde_json reads as floats);
+//! any other value of `_placeholder` makes an ordinary object. Duplicate keys:
+//! the last one wins, as in `JSON.parse`.
+//!
+//! "Valid" means what serde_json can read: besides the syntax, a `\u` escape
+//! may not leave a surrogate unpaired and a number must fit an `f64` (`1e400`
+//! is refused), so a payload this scanner passes never fails in the parser for
+//! its JSON alone.
 
-use super::escape::find_escape;
+use super::escape::find_escape_wide;
 use crate::Error;
 
-/// Receives each placeholder found, with the number of placeholders already
-/// reported inside it (which must be 0: a placeholder is replaced whole).
+/// A placeholder object as the scanner found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// `num`; `None` when missing or not a non-negative integer.
+    pub(crate) num: Option<u64>,
+    /// Placeholders already reported inside this one (must be 0: a placeholder is
+    /// replaced whole).
+    pub(crate) nested: usize,
+    /// Index of this object among all objects of the text, in document order
+    /// (opening braces counted from 0): where a parser will meet it.
+    pub(crate) object: usize,
+}
+
+/// Receives each placeholder found, innermost first.
 pub(crate) trait Placeholders {
-    /// A placeholder object with `num` (`None` when `num` is missing or not a
-    /// non-negative integer), `nested` placeholders reported inside it.
-    fn placeholder(&mut self, num: Option<u64>, nested: usize) -> Result<(), Error>;
+    /// Whether placeholders are looked for at all (keys are then read).
+    const WANTED: bool = true;
+
+    /// A placeholder object.
+    fn placeholder(&mut self, found: Found) -> Result<(), Error>;
+}
+
+/// Ignores placeholders: a plain syntax / depth / range check (text packets,
+/// where a `_placeholder` key is ordinary data).
+pub(crate) struct NoPlaceholders;
+
+impl Placeholders for NoPlaceholders {
+    const WANTED: bool = false;
+
+    fn placeholder(&mut self, _: Found) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,10 +61,10 @@ enum Key {
     Other,
 }
 
-/// The deepest nesting the scanner ever follows, whatever the configured limit:
-/// serde_json, which later parses the same text, stops at 128 levels too. The
-/// scanner recurses once per level, so this also bounds its stack use.
-pub(crate) const HARD_MAX_DEPTH: usize = 128;
+/// The deepest nesting followed, whatever the configured limit: serde_json, which
+/// parses the same text, refuses a 128th level. The scanner recurses once per
+/// level, so this also bounds its stack use.
+pub(crate) const HARD_MAX_DEPTH: usize = 127;
 
 /// The scalar a value position held, as far as placeholders care.
 enum Scalar {
@@ -44,6 +78,7 @@ struct Scanner<'a, P> {
     pos: usize,
     max_depth: usize,
     found: usize,
+    objects: usize,
     sink: P,
     sink_error: Option<Error>,
 }
@@ -51,7 +86,7 @@ struct Scanner<'a, P> {
 /// Why a scan stopped. Small on purpose: every scanner function returns it, and
 /// a large error type would be copied around on the hot path.
 #[derive(Debug, Clone, Copy)]
-enum Fail {
+pub(crate) enum Fail {
     Json(usize),
     Deep,
     Sink,
@@ -84,7 +119,7 @@ impl<P: Placeholders> Scanner<'_, P> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            let at = find_escape(self.bytes, i).ok_or_else(|| invalid(self.bytes.len()))?;
+            let at = find_escape_wide(self.bytes, i).ok_or_else(|| invalid(self.bytes.len()))?;
             match self.bytes[at] {
                 b'"' => {
                     self.pos = at + 1;
@@ -102,44 +137,7 @@ impl<P: Placeholders> Scanner<'_, P> {
 
     /// Validates the escape at `at` (a backslash); returns the index after it.
     fn escape(&self, at: usize) -> R<usize> {
-        match self.bytes.get(at + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
-            Some(b'u') => {
-                let unit = self.hex4(at + 2)?;
-                match unit {
-                    // A high surrogate must be followed by an escaped low one.
-                    0xD800..=0xDBFF => {
-                        if self.bytes.get(at + 6) != Some(&b'\\')
-                            || self.bytes.get(at + 7) != Some(&b'u')
-                        {
-                            return Err(invalid(at));
-                        }
-                        match self.hex4(at + 8)? {
-                            0xDC00..=0xDFFF => Ok(at + 12),
-                            _ => Err(invalid(at + 6)),
-                        }
-                    }
-                    0xDC00..=0xDFFF => Err(invalid(at)),
-                    _ => Ok(at + 6),
-                }
-            }
-            _ => Err(invalid(at)),
-        }
-    }
-
-    fn hex4(&self, at: usize) -> R<u16> {
-        let digits = self.bytes.get(at..at + 4).ok_or_else(|| invalid(at))?;
-        let mut n = 0u16;
-        for &d in digits {
-            let v = match d {
-                b'0'..=b'9' => d - b'0',
-                b'a'..=b'f' => d - b'a' + 10,
-                b'A'..=b'F' => d - b'A' + 10,
-                _ => return Err(invalid(at)),
-            };
-            n = n << 4 | u16::from(v);
-        }
-        Ok(n)
+        escape(self.bytes, at, &mut |_| {}).map_err(invalid)
     }
 
     fn literal(&mut self, word: &[u8]) -> R<()> {
@@ -153,66 +151,12 @@ impl<P: Placeholders> Scanner<'_, P> {
 
     /// Scans a number; returns it if it is a non-negative integer that fits u64.
     fn number(&mut self) -> R<Scalar> {
-        let b = self.bytes;
-        let negative = b.get(self.pos) == Some(&b'-');
-        if negative {
-            self.pos += 1;
-        }
-        let int_start = self.pos;
-        match b.get(self.pos) {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = b.get(self.pos) {
-                    self.pos += 1;
-                }
-            }
-            _ => return Err(invalid(self.pos)),
-        }
-        let int_end = self.pos;
-        let mut integer = true;
-        if b.get(self.pos) == Some(&b'.') {
-            integer = false;
-            self.pos += 1;
-            let start = self.pos;
-            while let Some(b'0'..=b'9') = b.get(self.pos) {
-                self.pos += 1;
-            }
-            if self.pos == start {
-                return Err(invalid(self.pos));
-            }
-        }
-        if let Some(b'e' | b'E') = b.get(self.pos) {
-            integer = false;
-            self.pos += 1;
-            if let Some(b'+' | b'-') = b.get(self.pos) {
-                self.pos += 1;
-            }
-            let start = self.pos;
-            while let Some(b'0'..=b'9') = b.get(self.pos) {
-                self.pos += 1;
-            }
-            if self.pos == start {
-                return Err(invalid(self.pos));
-            }
-        }
-        if !integer {
-            return Ok(Scalar::Other);
-        }
-        let mut n: u64 = 0;
-        for &d in &b[int_start..int_end] {
-            match n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(d - b'0')))
-            {
-                Some(v) => n = v,
-                None => return Ok(Scalar::Other),
-            }
-        }
-        // `-0` is zero, as JavaScript and serde_json read it.
-        if negative && n != 0 {
-            return Ok(Scalar::Other);
-        }
-        Ok(Scalar::Integer(n))
+        let n = number(self.bytes, self.pos).map_err(invalid)?;
+        self.pos = n.end;
+        Ok(match n.index(self.bytes) {
+            Some(i) => Scalar::Integer(i),
+            None => Scalar::Other,
+        })
     }
 
     fn classify_key(&self, start: usize, end: usize, escaped: bool) -> Key {
@@ -283,6 +227,8 @@ impl<P: Placeholders> Scanner<'_, P> {
 
     fn object(&mut self, depth: usize) -> R<()> {
         self.enter(depth)?;
+        let object = self.objects;
+        self.objects += 1;
         if self.peek() == Some(b'}') {
             self.pos += 1;
             return Ok(());
@@ -316,7 +262,12 @@ impl<P: Placeholders> Scanner<'_, P> {
             }
         }
         if flag {
-            if let Err(e) = self.sink.placeholder(num, self.found - found_before) {
+            let found = Found {
+                num,
+                nested: self.found - found_before,
+                object,
+            };
+            if let Err(e) = self.sink.placeholder(found) {
                 self.sink_error = Some(e);
                 return Err(Fail::Sink);
             }
@@ -331,7 +282,11 @@ impl<P: Placeholders> Scanner<'_, P> {
             return Err(invalid(self.pos));
         }
         let (start, end, escaped) = self.string()?;
-        let key = self.classify_key(start, end, escaped);
+        let key = if P::WANTED {
+            self.classify_key(start, end, escaped)
+        } else {
+            Key::Other
+        };
         self.skip_ws();
         if self.peek() != Some(b':') {
             return Err(invalid(self.pos));
@@ -351,6 +306,182 @@ impl<P: Placeholders> Scanner<'_, P> {
     }
 }
 
+/// A JSON number token.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Number {
+    /// Index after its last byte.
+    pub(crate) end: usize,
+    /// A leading `-`.
+    pub(crate) negative: bool,
+    /// The digits before any fraction or exponent.
+    pub(crate) digits: (usize, usize),
+    /// Written as an integer: no fraction, no exponent.
+    pub(crate) integer: bool,
+}
+
+impl Number {
+    /// The value if it is written as a non-negative integer that fits u64
+    /// (serde_json reads `-0` as the float -0.0: not an index).
+    pub(crate) fn index(&self, bytes: &[u8]) -> Option<u64> {
+        if !self.integer || self.negative {
+            return None;
+        }
+        let mut n: u64 = 0;
+        for &d in &bytes[self.digits.0..self.digits.1] {
+            n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        Some(n)
+    }
+}
+
+/// Scans the number at `start`; `Err` holds the offset of the first byte that
+/// breaks the grammar, or `start` for a number beyond `f64` (which serde_json
+/// refuses when it reads it: `1e400`).
+pub(crate) fn number(b: &[u8], start: usize) -> Result<Number, usize> {
+    let mut pos = start;
+    let negative = b.get(pos) == Some(&b'-');
+    if negative {
+        pos += 1;
+    }
+    let int_start = pos;
+    match b.get(pos) {
+        Some(b'0') => pos += 1,
+        Some(b'1'..=b'9') => {
+            while let Some(b'0'..=b'9') = b.get(pos) {
+                pos += 1;
+            }
+        }
+        _ => return Err(pos),
+    }
+    let int_end = pos;
+    let mut integer = true;
+    if b.get(pos) == Some(&b'.') {
+        integer = false;
+        pos += 1;
+        let digits = pos;
+        while let Some(b'0'..=b'9') = b.get(pos) {
+            pos += 1;
+        }
+        if pos == digits {
+            return Err(pos);
+        }
+    }
+    let mut exponent = false;
+    if let Some(b'e' | b'E') = b.get(pos) {
+        integer = false;
+        exponent = true;
+        pos += 1;
+        if let Some(b'+' | b'-') = b.get(pos) {
+            pos += 1;
+        }
+        let digits = pos;
+        while let Some(b'0'..=b'9') = b.get(pos) {
+            pos += 1;
+        }
+        if pos == digits {
+            return Err(pos);
+        }
+    }
+    // Without an exponent, up to 300 integer digits stay below f64::MAX. Both this
+    // parse and serde_json's (feature `float_roundtrip`) round correctly, so they
+    // agree on which numbers overflow.
+    if (exponent || int_end - int_start > 300) && !parse_f64(&b[start..pos]).is_finite() {
+        return Err(start);
+    }
+    Ok(Number {
+        end: pos,
+        negative,
+        digits: (int_start, int_end),
+        integer,
+    })
+}
+
+/// The value of a number token already scanned by [`number`].
+pub(crate) fn parse_f64(token: &[u8]) -> f64 {
+    std::str::from_utf8(token)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Validates the escape at `at` (a backslash), passing each code point it
+/// spells to `out`; returns the index after it, or the offset to report.
+#[inline]
+pub(crate) fn escape(b: &[u8], at: usize, out: &mut impl FnMut(char)) -> Result<usize, usize> {
+    let simple = match b.get(at + 1) {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let unit = hex4(b, at + 2)?;
+            let (c, next) = match unit {
+                // A high surrogate must be followed by an escaped low one.
+                0xD800..=0xDBFF => {
+                    if b.get(at + 6) != Some(&b'\\') || b.get(at + 7) != Some(&b'u') {
+                        return Err(at);
+                    }
+                    let low = hex4(b, at + 8)?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return Err(at + 6);
+                    }
+                    let c =
+                        0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                    (c, at + 12)
+                }
+                0xDC00..=0xDFFF => return Err(at),
+                _ => (u32::from(unit), at + 6),
+            };
+            out(char::from_u32(c).ok_or(at)?);
+            return Ok(next);
+        }
+        _ => return Err(at),
+    };
+    out(simple);
+    Ok(at + 2)
+}
+
+fn hex4(b: &[u8], at: usize) -> Result<u16, usize> {
+    let digits = b.get(at..at + 4).ok_or(at)?;
+    let mut n = 0u16;
+    for &d in digits {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => return Err(at),
+        };
+        n = n << 4 | u16::from(v);
+    }
+    Ok(n)
+}
+
+/// Skips, validating it as [`scan`] would, the value at `pos` (after any
+/// whitespace), nested `depth` containers deep: returns where it ends and how
+/// many objects it holds (itself included).
+pub(crate) fn skip(
+    bytes: &[u8],
+    pos: usize,
+    depth: usize,
+    max_depth: usize,
+) -> Result<(usize, usize), Fail> {
+    let mut scanner = Scanner {
+        bytes,
+        pos,
+        max_depth: max_depth.min(HARD_MAX_DEPTH),
+        found: 0,
+        objects: 0,
+        sink: NoPlaceholders,
+        sink_error: None,
+    };
+    scanner.value(depth)?;
+    Ok((scanner.pos, scanner.objects))
+}
+
 /// Validates `json` (syntax and depth) and reports its placeholders to `sink`.
 pub(crate) fn scan<P: Placeholders>(json: &[u8], max_depth: usize, sink: P) -> Result<(), Error> {
     let mut scanner = Scanner {
@@ -358,6 +489,7 @@ pub(crate) fn scan<P: Placeholders>(json: &[u8], max_depth: usize, sink: P) -> R
         pos: 0,
         max_depth: max_depth.min(HARD_MAX_DEPTH),
         found: 0,
+        objects: 0,
         sink,
         sink_error: None,
     };
@@ -381,17 +513,22 @@ mod tests {
 
     /// Records what the scanner reports.
     #[derive(Default)]
-    struct Found(Vec<(Option<u64>, usize)>);
+    struct Log(Vec<Found>);
 
-    impl Placeholders for &mut Found {
-        fn placeholder(&mut self, num: Option<u64>, nested: usize) -> Result<(), Error> {
-            self.0.push((num, nested));
+    impl Placeholders for &mut Log {
+        fn placeholder(&mut self, found: Found) -> Result<(), Error> {
+            self.0.push(found);
             Ok(())
         }
     }
 
+    /// `(num, nested)` of each placeholder reported.
     fn found(json: &str) -> Result<Vec<(Option<u64>, usize)>, Error> {
-        let mut f = Found::default();
+        Ok(log(json)?.iter().map(|f| (f.num, f.nested)).collect())
+    }
+
+    fn log(json: &str) -> Result<Vec<Found>, Error> {
+        let mut f = Log::default();
         scan(json.as_bytes(), 32, &mut f)?;
         Ok(f.0)
     }
@@ -407,8 +544,14 @@ mod tests {
             [(Some(7), 0)]
         );
         assert_eq!(
-            found(r#"{"a":[[{"_placeholder":true,"num":-0}]]}"#).unwrap(),
+            found(r#"{"a":[[{"_placeholder":true,"num":0}]]}"#).unwrap(),
             [(Some(0), 0)]
+        );
+        // serde_json reads `-0` as a float: not an index (as `fill` and a tree
+        // walk see it too).
+        assert_eq!(
+            found(r#"[{"_placeholder":true,"num":-0}]"#).unwrap(),
+            [(None, 0)]
         );
         assert_eq!(
             found(r#"[{"_placeholder":true,"num":1.0}]"#).unwrap(),
@@ -488,7 +631,7 @@ mod tests {
         assert!(found(&ok).is_ok());
         // A raised limit still stops at the hard maximum.
         let very = "[{\"a\":".repeat(32) + "1" + &"}]".repeat(32);
-        let mut f = Found::default();
+        let mut f = Log::default();
         assert!(scan(very.as_bytes(), 64, &mut f).is_ok());
         assert!(matches!(
             scan(very.as_bytes(), 63, &mut f),
@@ -501,6 +644,55 @@ mod tests {
                 max: HARD_MAX_DEPTH
             })
         ));
+    }
+
+    #[test]
+    fn numbers_must_fit_an_f64_as_serde_json_reads_them() {
+        for ok in [
+            "[1e308]",
+            "[-1.7976931348623157e308]",
+            "[1e-400]",
+            "[0e999999999999]",
+            "[123456789012345678901234567890]",
+        ] {
+            assert!(found(ok).is_ok(), "{ok}");
+        }
+        let big = format!("[{}]", "9".repeat(400));
+        for (bad, offset) in [
+            ("[1e400]", 1),
+            ("[1, -2E+309]", 4),
+            ("[1.8e308]", 1),
+            ("[1e99999999999]", 1),
+            (&big, 1),
+        ] {
+            match found(bad) {
+                Err(Error::InvalidJson { offset: o }) => assert_eq!(o, offset, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+            assert!(serde_json::from_str::<serde_json::Value>(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn reports_where_each_placeholder_object_is() {
+        let json = r#"[{}, {"a": {"b": {}}}, {"num": 1, "x": [{}], "_placeholder": true},
+            [{"_placeholder": true, "num": 0}], {"c": {}}]"#;
+        let f = log(json).unwrap();
+        assert_eq!(
+            f,
+            [
+                Found {
+                    num: Some(1),
+                    nested: 0,
+                    object: 4,
+                },
+                Found {
+                    num: Some(0),
+                    nested: 0,
+                    object: 6,
+                },
+            ]
+        );
     }
 
     fn tokens() -> impl Strategy<Value = String> {
@@ -524,6 +716,9 @@ mod tests {
             Just("null"),
             Just("0"),
             Just("12"),
+            Just("1e400"),
+            Just("e309"),
+            Just("-0"),
             Just("-"),
             Just("."),
             Just("e"),

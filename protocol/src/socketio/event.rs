@@ -4,7 +4,8 @@
 //! An EVENT payload is `["name", …args]`, an ACK payload `[…args]`. The name is read
 //! without a JSON parser when it has no escapes (a zero-copy slice of the packet);
 //! arguments are deserialised straight from the payload text into any
-//! `serde::Deserialize` type, after the nesting-depth guard.
+//! `serde::Deserialize` type, in one pass that also enforces the nesting-depth
+//! limit (`json::de`). [`Packet::check`] validates a payload without reading it.
 //!
 //! Argument shape, mirroring [`super::encode_event`]: [`Packet::args`] hands the
 //! arguments to `T` as a sequence (use a tuple, a tuple struct or a `Vec`);
@@ -17,7 +18,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, IntoDeserializer, SeqAccess, 
 use serde::{Deserialize, Serialize};
 
 use super::packet::Packet;
-use crate::json::depth::check_depth;
+use crate::json::de as json_de;
+use crate::json::scan::{NoPlaceholders, scan};
 use crate::{Error, Limits, Result, Str};
 
 /// Event names a socket.io peer must not use: the reference implementation
@@ -153,9 +155,9 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ArgsSeed<T> {
 }
 
 /// Deserialises the argument at position `skip` (if present) and ignores the rest.
-struct NthSeed<T> {
-    skip: usize,
-    marker: PhantomData<T>,
+pub(crate) struct NthSeed<T> {
+    pub(crate) skip: usize,
+    pub(crate) marker: PhantomData<T>,
 }
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for NthSeed<T> {
@@ -184,21 +186,17 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ArgsSeed<T> {
     }
 }
 
-/// Parses already-validated UTF-8 (`Str`): `from_str` skips serde_json's second
-/// UTF-8 validation of every string, which dominates on long messages.
+/// Deserialises a text payload with `seed`, within [`Limits::max_depth`].
 pub(crate) fn parse_with<'de, S: DeserializeSeed<'de>>(
     json: &'de str,
     limits: &Limits,
     seed: S,
 ) -> Result<S::Value> {
-    check_depth(json.as_bytes(), limits.max_depth)?;
-    let mut de = serde_json::Deserializer::from_str(json);
-    let value = seed.deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
+    json_de::parse(json, limits.max_depth, None, seed)
 }
 
-struct SeqSeed<V>(V);
+/// Hands the payload array to a visitor of the arguments.
+pub(crate) struct SeqSeed<V>(pub(crate) V);
 
 impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for SeqSeed<V> {
     type Value = V::Value;
@@ -243,8 +241,9 @@ impl Packet {
     /// events; the whole array for acks) into `T`, which receives them as a
     /// sequence: a tuple, tuple struct or `Vec`. Extra arguments are ignored.
     ///
-    /// The whole payload is validated as JSON and checked against
-    /// [`Limits::max_depth`] first.
+    /// The whole payload is read in the same pass, the parts `T` ignores
+    /// included: it must be valid JSON (strings and numbers serde_json can hold)
+    /// nested at most [`Limits::max_depth`] deep ([`Error::NestingTooDeep`]).
     pub fn args<'de, T: Deserialize<'de>>(&'de self, limits: &Limits) -> Result<T> {
         let seed = ArgsSeed {
             skip: self.skipped(),
@@ -268,13 +267,28 @@ impl Packet {
     }
 
     /// Deserialises the whole payload (e.g. a CONNECT auth object, a
-    /// CONNECT_ERROR body) into `T`, after the depth guard. `Ok(None)` when the
-    /// packet has no payload.
+    /// CONNECT_ERROR body) into `T`, within [`Limits::max_depth`]. `Ok(None)`
+    /// when the packet has no payload.
     pub fn payload<'de, T: Deserialize<'de>>(&'de self, limits: &Limits) -> Result<Option<T>> {
         let Some(data) = &self.data else {
             return Ok(None);
         };
-        check_depth(data.as_bytes(), limits.max_depth)?;
-        Ok(Some(serde_json::from_str(data.as_str())?))
+        parse_with(data.as_str(), limits, PhantomData::<T>).map(Some)
+    }
+
+    /// Checks the payload without reading it into anything: JSON syntax,
+    /// strings and numbers serde_json can hold (no unpaired surrogate escape, no
+    /// number beyond `f64`), nesting within [`Limits::max_depth`]. One pass, no
+    /// allocation. A payload that passes fails [`Packet::args`] /
+    /// [`Packet::first_arg`] only for its shape or type; one that fails is refused
+    /// by them too. `Ok` when the packet has no payload.
+    ///
+    /// For a server that refuses bad input on arrival rather than when a handler
+    /// reads it; the counterpart of [`super::BinaryPacket::check`].
+    pub fn check(&self, limits: &Limits) -> Result<()> {
+        match &self.data {
+            Some(data) => scan(data.as_bytes(), limits.max_depth, NoPlaceholders),
+            None => Ok(()),
+        }
     }
 }

@@ -17,7 +17,7 @@ pub mod decode;
 pub mod encode;
 pub mod event;
 pub mod packet;
-mod placeholders;
+pub(crate) mod placeholders;
 pub mod reassemble;
 pub mod value;
 

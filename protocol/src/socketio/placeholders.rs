@@ -6,9 +6,13 @@
 //! count, no index may appear twice, every announced index must appear, and a
 //! placeholder may not contain placeholders (it is replaced whole, so they would
 //! be lost).
+//!
+//! [`locate`] also records where each placeholder is, for the typed readers that
+//! deserialise straight from the text (`json::de`).
 
 use crate::Error;
-use crate::json::scan::{Placeholders, scan};
+use crate::json::de::Slot;
+use crate::json::scan::{Found, Placeholders, scan};
 
 /// Which announced attachments a placeholder has referred to.
 enum Seen {
@@ -21,11 +25,12 @@ enum Seen {
 struct Checker<'a> {
     count: usize,
     seen: &'a mut Seen,
+    slots: Option<&'a mut Vec<Slot>>,
 }
 
 impl Placeholders for Checker<'_> {
-    fn placeholder(&mut self, num: Option<u64>, nested: usize) -> Result<(), Error> {
-        let Some(num) = num.filter(|_| nested == 0) else {
+    fn placeholder(&mut self, found: Found) -> Result<(), Error> {
+        let Some(num) = found.num.filter(|_| found.nested == 0) else {
             return Err(Error::InvalidPlaceholder);
         };
         let count = self.count;
@@ -44,6 +49,12 @@ impl Placeholders for Checker<'_> {
         if already {
             return Err(Error::DuplicatePlaceholder { num: index });
         }
+        if let Some(slots) = self.slots.as_deref_mut() {
+            slots.push(Slot {
+                object: found.object,
+                index,
+            });
+        }
         Ok(())
     }
 }
@@ -52,6 +63,23 @@ impl Placeholders for Checker<'_> {
 /// against `count` announced attachments. `count` is already bounded by the
 /// attachment limit.
 pub(crate) fn check(json: &str, count: usize, max_depth: usize) -> Result<(), Error> {
+    run(json, count, max_depth, None)
+}
+
+/// [`check`], returning where the placeholders are, in document order.
+pub(crate) fn locate(json: &str, count: usize, max_depth: usize) -> Result<Vec<Slot>, Error> {
+    // Placeholders never outnumber the announced (limited) count once checked.
+    let mut slots = Vec::with_capacity(count.min(64));
+    run(json, count, max_depth, Some(&mut slots))?;
+    Ok(slots)
+}
+
+fn run(
+    json: &str,
+    count: usize,
+    max_depth: usize,
+    slots: Option<&mut Vec<Slot>>,
+) -> Result<(), Error> {
     let mut seen = if count <= 128 {
         Seen::Small(0)
     } else {
@@ -63,6 +91,7 @@ pub(crate) fn check(json: &str, count: usize, max_depth: usize) -> Result<(), Er
         Checker {
             count,
             seen: &mut seen,
+            slots,
         },
     )?;
     let missing = (0..count).find(|&i| match &seen {

@@ -17,17 +17,22 @@
 //! attachment no placeholder uses, malformed JSON, nesting deeper than
 //! [`Limits::max_depth`]) by one allocation-free pass when it is read:
 //! [`BinaryPacket::check`], or implicitly by [`BinaryPacket::value`],
-//! [`BinaryPacket::args`] and friends, which then build the value with the binary
-//! parts put back. A server that wants to refuse a bad packet on arrival calls
-//! `check` right away; nothing is ever built from an unchecked payload.
+//! [`BinaryPacket::args`] and friends. `value` then builds the tree with the
+//! binary parts put back; `args` / `first_arg` deserialise the typed arguments
+//! straight from the text, each placeholder read as its attachment (`json::de`).
+//! A server that wants to refuse a bad packet on arrival calls `check` right
+//! away; nothing is ever built from an unchecked payload.
+
+use std::marker::PhantomData;
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 
-use super::event::{ArgsSeed, read_event_name};
+use super::event::{ArgsSeed, NthSeed, SeqSeed, read_event_name};
 use super::packet::{Packet, PacketType};
 use super::placeholders;
 use super::value::Value;
+use crate::json::de as json_de;
 use crate::{Error, Limits, Result, Str};
 
 /// A binary packet whose attachments have all arrived.
@@ -39,7 +44,9 @@ pub struct BinaryPacket {
     pub nsp: Str,
     /// The ack id, if any.
     pub id: Option<u64>,
-    /// The payload as received: JSON with placeholders, already checked.
+    /// The payload as received: JSON with placeholders, not yet checked
+    /// (reading it through this packet's methods checks it; see
+    /// [`BinaryPacket::check`]).
     pub data: Str,
     /// The attachments, in placeholder order.
     pub attachments: Vec<Bytes>,
@@ -93,28 +100,53 @@ impl BinaryPacket {
 
     /// Deserialises the arguments into `T` as a sequence (tuple, tuple struct,
     /// `Vec`); binary parts are offered as bytes (`bytes::Bytes`,
-    /// `serde_bytes::ByteBuf`) or as a sequence of `u8` (`Vec<u8>`). Extra
-    /// arguments are ignored.
+    /// `serde_bytes::ByteBuf`, [`Value::Binary`]) or as a sequence of `u8`
+    /// (`Vec<u8>`). Extra arguments are ignored. Checked as
+    /// [`BinaryPacket::check`] does first; no value tree is built.
     pub fn args<T: DeserializeOwned>(&self) -> Result<T> {
         let seed = ArgsSeed::<T> {
-            skip: 0,
-            marker: std::marker::PhantomData,
+            skip: self.skipped(),
+            marker: PhantomData,
         };
-        Ok(serde::Deserializer::deserialize_seq(
-            Value::Array(self.values()?),
-            seed,
-        )?)
+        match self.read(seed)? {
+            Some(value) => Ok(value),
+            // Not an array (a packet built by hand): no arguments, as `values`.
+            None => Ok(T::deserialize(serde::de::value::SeqDeserializer::<
+                _,
+                serde_json::Error,
+            >::new(std::iter::empty::<()>()))?),
+        }
     }
 
     /// Deserialises the first argument into `T` (an `Option` accepts a missing one).
     pub fn first_arg<T: DeserializeOwned>(&self) -> Result<T> {
-        match self.values()?.into_iter().next() {
-            Some(v) => v.deserialize_into(),
+        let seed = SeqSeed(NthSeed::<T> {
+            skip: self.skipped(),
+            marker: PhantomData,
+        });
+        match self.read(seed)?.flatten() {
+            Some(value) => Ok(value),
             None => T::deserialize(
                 serde::de::IntoDeserializer::<serde::de::value::Error>::into_deserializer(()),
             )
             .map_err(|_| Error::MissingArgument { index: 0 }),
         }
+    }
+
+    /// Leading payload elements that are not arguments (the event name).
+    fn skipped(&self) -> usize {
+        usize::from(self.kind == PacketType::BinaryEvent)
+    }
+
+    /// Checks the payload, then deserialises it with `seed` if it is an array.
+    fn read<'a, S: DeserializeSeed<'a>>(&'a self, seed: S) -> Result<Option<S::Value>> {
+        let json = self.data.as_str();
+        let slots = placeholders::locate(json, self.attachments.len(), self.max_depth)?;
+        if !json.trim_start().starts_with('[') {
+            return Ok(None);
+        }
+        let binary = Some((&self.attachments[..], &slots[..]));
+        json_de::parse(json, self.max_depth, binary, seed).map(Some)
     }
 }
 
