@@ -668,6 +668,17 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    /// However the task ends (also when it is dropped, e.g. with the runtime), later
+    /// commands are refused and queued ones dropped, so an HTTP request waiting on an
+    /// answer gets "unknown session" instead of hanging, as with a channel whose
+    /// receiver is gone.
+    fn drop(&mut self) {
+        self.entry.commands.close();
+        while self.entry.commands.try_recv().is_some() {}
+    }
+}
+
 async fn accept_websocket(
     engine: &EngineInner,
     sid: &str,

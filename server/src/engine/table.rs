@@ -169,3 +169,50 @@ impl SessionTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt as _;
+    use tokio::sync::oneshot;
+
+    use super::super::session::PollReply;
+    use super::*;
+
+    fn poll() -> (Command, oneshot::Receiver<PollReply>) {
+        let (tx, rx) = oneshot::channel();
+        (Command::Poll(tx), rx)
+    }
+
+    #[tokio::test]
+    async fn commands_wait_for_room_and_are_refused_once_closed() {
+        let commands = Commands::new(1);
+        assert!(commands.send(poll().0).now_or_never().unwrap().is_ok());
+        // Full: the second sender waits until the task takes the first command.
+        let second = commands.send(poll().0);
+        tokio::pin!(second);
+        assert!(second.as_mut().now_or_never().is_none());
+        assert!(matches!(commands.try_recv(), Some(Command::Poll(_))));
+        assert!(second.as_mut().now_or_never().unwrap().is_ok());
+        assert!(matches!(commands.recv().await, Command::Poll(_)));
+        assert!(commands.try_recv().is_none());
+
+        // Closed: what is queued can still be taken, nothing more is accepted, and a
+        // sender waiting for room is refused too.
+        assert!(commands.send(poll().0).await.is_ok());
+        let waiting = commands.send(poll().0);
+        tokio::pin!(waiting);
+        assert!(waiting.as_mut().now_or_never().is_none());
+        commands.close();
+        assert!(waiting.await.is_err());
+        assert!(commands.send(poll().0).await.is_err());
+        let (command, mut reply) = poll();
+        assert!(commands.send(command).await.is_err());
+        assert!(commands.try_recv().is_some());
+        assert!(commands.try_recv().is_none());
+        // The refused command was handed back and dropped: its waiter sees the end.
+        assert_eq!(
+            reply.try_recv().unwrap_err(),
+            oneshot::error::TryRecvError::Closed
+        );
+    }
+}
