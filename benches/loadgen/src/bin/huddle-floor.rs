@@ -36,8 +36,8 @@ struct Args {
     /// Frames that may wait for one slow client before it is disconnected.
     #[arg(long, default_value_t = 1024)]
     queue: usize,
-    /// Read buffer of each WebSocket, in bytes (Huddle's default is 4096 too).
-    #[arg(long, default_value_t = 4096)]
+    /// Read buffer of each WebSocket, in bytes (Huddle's default is 1024 too).
+    #[arg(long, default_value_t = 1024)]
     read_buffer: usize,
     /// Bytes a WebSocket buffers before writing to the socket; everything queued is
     /// flushed at once after each batch (Huddle's default is 16384 too). With 0 every

@@ -33,8 +33,8 @@ struct Args {
     /// Load-test fixture: users=N,projects=P.
     #[arg(long, default_value = "users=1010,projects=10")]
     fixture: String,
-    /// Read buffer of each WebSocket, in bytes (Huddle's default is 4096).
-    #[arg(long, default_value_t = 4096)]
+    /// Read buffer of each WebSocket, in bytes (Huddle's default is 1024 too; socketioxide's own is 4096).
+    #[arg(long, default_value_t = 1024)]
     ws_read_buffer: usize,
     /// Packets each socket may have waiting to be written (Huddle's outbound queue
     /// default is 1024 frames too; socketioxide's own default of 128 drops messages
