@@ -8,14 +8,16 @@
 //! clientMessageId index, or a deadlock, is retried from the start: the retry sees
 //! the winner's row and answers with it.
 //!
-//! The common batch (text messages that fit one `INSERT`) takes two round trips and
-//! no explicit transaction: the facts are read, then the one `INSERT ... RETURNING`
-//! runs in autocommit mode, where the statement is its own transaction (all rows or
-//! none, durable when it returns). Reading the facts first is safe without a
+//! A batch that fits one `INSERT` runs it in autocommit mode, where the statement is
+//! its own transaction (all rows or none, durable when it returns): no BEGIN, no
+//! COMMIT. The `INSERT ... RETURNING` gives back each row's id and its sender's names,
+//! so the common batch (text, no clientMessageId, no reply) is ONE round trip: a
+//! sender that does not exist makes the foreign key refuse the statement (nothing
+//! stored), and the batch is then decided the long way, which rejects that message
+//! alone. Other one-statement batches read their facts first, which is safe without a
 //! transaction: a key sent meanwhile breaks the unique index (the batch is retried),
-//! a sender that vanished breaks the foreign key (the batch fails whole), and stored
-//! messages never change room. A batch that attaches files (which must be locked
-//! against housekeeping) or needs several statements runs in one transaction.
+//! and stored messages never change room. A batch that attaches files (which must be
+//! locked against housekeeping) or needs several statements runs in one transaction.
 
 use std::collections::HashMap;
 
@@ -24,7 +26,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{TxOpts, Value};
 
 use super::MariaDbStore;
-use super::errors::{ER_DUP_ENTRY, ER_LOCK_DEADLOCK, map, server_code};
+use super::errors::{ER_DUP_ENTRY, ER_LOCK_DEADLOCK, ER_NO_REFERENCED_ROW, map, server_code};
 use super::messages::{Loaded, load, load_records};
 use super::rows::{db_time, id_list, placeholders};
 use crate::error::StoreError;
@@ -46,6 +48,8 @@ const INSERT_ATTEMPTS: u32 = 3;
 enum Failure {
     /// Lost a race (duplicate key, deadlock): worth another attempt.
     Retry(mysql_async::Error),
+    /// A foreign key refused a row (its sender does not exist): nothing was stored.
+    Unreferenced(mysql_async::Error),
     /// Anything else.
     Fail(StoreError),
 }
@@ -54,6 +58,7 @@ impl From<mysql_async::Error> for Failure {
     fn from(e: mysql_async::Error) -> Self {
         match server_code(&e) {
             Some(ER_DUP_ENTRY | ER_LOCK_DEADLOCK) => Failure::Retry(e),
+            Some(ER_NO_REFERENCED_ROW) => Failure::Unreferenced(e),
             _ => Failure::Fail(map(e)),
         }
     }
@@ -74,6 +79,7 @@ pub(super) async fn insert(
         match attempt_batch(store, batch).await {
             Ok(outcomes) => return Ok(outcomes),
             Err(Failure::Fail(e)) => return Err(e),
+            Err(Failure::Unreferenced(e)) => return Err(map(e)),
             Err(Failure::Retry(e)) if attempt >= INSERT_ATTEMPTS => return Err(map(e)),
             Err(Failure::Retry(e)) => {
                 tracing::debug!(attempt, error = %e, "message batch lost a race; retrying");
@@ -100,6 +106,13 @@ async fn attempt_batch(
     let mut conn = store.inner.pool.get_conn().await.map_err(map)?;
     if one_statement(&well_formed) {
         // Autocommit: the single INSERT is the transaction (see the module header).
+        if self_contained(&well_formed) {
+            match insert_self_contained(&mut conn, batch, &shapes, now).await {
+                // An unknown sender: decided below, with the facts read first.
+                Err(Failure::Unreferenced(_)) => {}
+                done => return done,
+            }
+        }
         return run(&mut conn, batch, shapes, &well_formed, now).await;
     }
     let mut tx = conn
@@ -118,6 +131,43 @@ fn one_statement(well_formed: &[&NewMessage]) -> bool {
     well_formed.len() <= MAX_ROWS_PER_INSERT
         && (well_formed.len() <= 1 || bytes <= MAX_BYTES_PER_INSERT)
         && well_formed.iter().all(|m| m.file_id.is_none())
+}
+
+/// Whether the batch has nothing to look up before it is written: no clientMessageId
+/// to match, no parent, no file.
+fn self_contained(well_formed: &[&NewMessage]) -> bool {
+    !well_formed.is_empty()
+        && well_formed.iter().all(|m| {
+            m.client_message_id.is_none() && m.reply_to_id.is_none() && m.file_id.is_none()
+        })
+}
+
+/// A self-contained batch in one statement: every well-formed message is stored, and
+/// the senders' names come back with the ids.
+async fn insert_self_contained<Q: Queryable>(
+    q: &mut Q,
+    batch: &[NewMessage],
+    shapes: &[Result<(), Rejection>],
+    now: DateTime<Utc>,
+) -> Result<Vec<InsertOutcome>, Failure> {
+    let plans: Vec<Plan> = shapes
+        .iter()
+        .map(|shape| match shape {
+            Ok(()) => Plan::Store(None),
+            Err(rejection) => Plan::Rejected(rejection.clone()),
+        })
+        .collect();
+    let written = write(q, batch, &plans, now).await?;
+    let facts = Facts {
+        stored_keys: HashMap::new(),
+        senders: written
+            .iter()
+            .map(|w| (w.sender.id, w.sender.clone()))
+            .collect(),
+        files: HashMap::new(),
+        parents: HashMap::new(),
+    };
+    answers(batch, plans, written, &facts, &HashMap::new(), now)
 }
 
 /// The four steps, on a transaction or (for one statement) on the connection.
@@ -326,14 +376,20 @@ fn decide_one(
     Ok(Plan::Store(file))
 }
 
+/// A row as written: its input, its id, its sender as stored.
+struct Written {
+    index: usize,
+    id: MessageId,
+    sender: UserSummary,
+}
+
 /// Inserts the rows to store, in input order, and marks their files attached.
-/// Returns (input index, new id) per stored row.
 async fn write<Q: Queryable>(
     tx: &mut Q,
     batch: &[NewMessage],
     plans: &[Plan],
     now: DateTime<Utc>,
-) -> Result<Vec<(usize, MessageId)>, Failure> {
+) -> Result<Vec<Written>, Failure> {
     let rows: Vec<(usize, &NewMessage, &Option<FileMetadata>)> = plans
         .iter()
         .enumerate()
@@ -348,26 +404,40 @@ async fn write<Q: Queryable>(
             .iter()
             .flat_map(|(_, m, file)| row_params(m, file, now))
             .collect();
-        let ids: Vec<MessageId> = tx
+        // The names cannot be NULL: the sender's foreign key was just checked.
+        let returned: Vec<(MessageId, Option<String>, Option<String>)> = tx
             .exec(
                 format!(
                     "INSERT INTO messages (room_type, room_id, sender_id, type, content, \
                      file_id, file_name, file_size, mime_type, reply_to_id, \
-                     client_message_id, created_at, updated_at) VALUES {} RETURNING id",
+                     client_message_id, created_at, updated_at) VALUES {} \
+                     RETURNING id, \
+                     (SELECT u.first_name FROM users u WHERE u.id = messages.sender_id), \
+                     (SELECT u.last_name FROM users u WHERE u.id = messages.sender_id)",
                     placeholders(chunk.len(), 13)
                 ),
                 params,
             )
             .await?;
-        if ids.len() != chunk.len() {
+        if returned.len() != chunk.len() {
             return Err(StoreError::Backend(format!(
                 "inserted {} messages but got {} ids back",
                 chunk.len(),
-                ids.len()
+                returned.len()
             ))
             .into());
         }
-        stored.extend(chunk.iter().map(|(i, _, _)| *i).zip(ids));
+        for (&(index, new, _), (id, first_name, last_name)) in chunk.iter().zip(returned) {
+            let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
+                return Err(StoreError::Backend(format!("message {id} has no sender")).into());
+            };
+            let sender = UserSummary {
+                id: new.sender_id,
+                first_name,
+                last_name,
+            };
+            stored.push(Written { index, id, sender });
+        }
     }
     let attached = sorted_ids(rows.iter().filter_map(|(_, m, _)| m.file_id));
     if !attached.is_empty() {
@@ -423,12 +493,12 @@ fn row_params(m: &NewMessage, file: &Option<FileMetadata>, now: DateTime<Utc>) -
 fn answers(
     batch: &[NewMessage],
     plans: Vec<Plan>,
-    stored: Vec<(usize, MessageId)>,
+    stored: Vec<Written>,
     facts: &Facts,
     originals: &HashMap<MessageId, Message>,
     now: DateTime<Utc>,
 ) -> Result<Vec<InsertOutcome>, Failure> {
-    let ids: HashMap<usize, MessageId> = stored.into_iter().collect();
+    let ids: HashMap<usize, MessageId> = stored.into_iter().map(|w| (w.index, w.id)).collect();
     let mut created: HashMap<usize, Message> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for (index, plan) in plans.into_iter().enumerate() {

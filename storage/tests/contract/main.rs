@@ -50,6 +50,7 @@ contract! {
     access::dataset_with_a_broken_reference_is_refused_whole,
     messages::batch_is_stored_in_order_with_increasing_ids,
     messages::rejected_message_leaves_the_rest_of_the_batch,
+    messages::plain_batch_refuses_its_bad_messages_alone,
     messages::client_message_id_makes_a_resend_return_the_original,
     messages::reply_carries_its_parent_without_nesting,
     messages::edit_sets_content_and_edited_at,

@@ -133,6 +133,70 @@ pub async fn rejected_message_leaves_the_rest_of_the_batch(ctx: Ctx) {
     assert_eq!(contents, ["first", "last"]);
 }
 
+/// Plain text messages (nothing to match or look up) with an unknown sender and a
+/// malformed message among them: each is refused alone, the rest stored in order with
+/// their senders' names.
+pub async fn plain_batch_refuses_its_bad_messages_alone(ctx: Ctx) {
+    demo(&ctx).await;
+    let mut image_without_file = NewMessage::text(STUDY_1, 3, "caption");
+    image_without_file.kind = MessageType::Image;
+    let batch = vec![
+        NewMessage::text(APOLLO, 1, "a"),
+        NewMessage::text(APOLLO, 99, "from nobody"),
+        NewMessage::text(STUDY_1, 3, "b"),
+        image_without_file,
+        NewMessage::text(APOLLO, 5, "c"),
+    ];
+    let outcomes = ctx.store.insert_messages(&batch).await.unwrap();
+    assert_eq!(
+        outcomes[1],
+        InsertOutcome::Rejected(Rejection::UnknownSender(99))
+    );
+    assert_eq!(
+        outcomes[3],
+        InsertOutcome::Rejected(Rejection::FileRequired(MessageType::Image))
+    );
+    let stored: Vec<_> = [0, 2, 4]
+        .iter()
+        .map(|&i| match &outcomes[i] {
+            InsertOutcome::Created(m) => m.clone(),
+            other => panic!("{i}: {other:?}"),
+        })
+        .collect();
+    assert!(stored.windows(2).all(|w| w[0].id < w[1].id));
+    let names: Vec<(&str, &str)> = stored
+        .iter()
+        .map(|m| (m.sender.first_name.as_str(), m.sender.last_name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Ada", "Lovelace"),
+            ("Alan", "Turing"),
+            ("Edsger", "Dijkstra")
+        ]
+    );
+    for m in &stored {
+        assert_eq!(ctx.store.get_message(m.id).await.unwrap().as_ref(), Some(m));
+    }
+    // A batch of nothing but an unknown sender stores nothing.
+    let alone = ctx
+        .store
+        .insert_messages(&[NewMessage::text(APOLLO, 98, "x")])
+        .await
+        .unwrap();
+    assert_eq!(
+        alone,
+        vec![InsertOutcome::Rejected(Rejection::UnknownSender(98))]
+    );
+    let page = ctx
+        .store
+        .history(APOLLO, HistoryCursor::Latest, 50)
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 2);
+}
+
 pub async fn client_message_id_makes_a_resend_return_the_original(ctx: Ctx) {
     demo(&ctx).await;
     let keyed = |sender: u64, key: &str, content: &str| {
