@@ -442,7 +442,7 @@ mod tests {
                     seq: 3,
                     sent_us: 4
                 },
-                new.len() - 1
+                new.len()
             )
         );
         assert_eq!(
