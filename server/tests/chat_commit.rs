@@ -132,6 +132,48 @@ async fn a_second_lane_commits_while_the_first_waits() {
 }
 
 #[tokio::test]
+async fn a_failing_commit_is_retried_batch_by_batch() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let store = gated_store(&clock).await;
+    store.poison("poison");
+    let io = SocketIo::new(SocketIoConfig::default());
+    let shared: SharedClock = clock.clone();
+    let chat = huddle_server::chat::Chat::install(&io, store.clone(), shared, settings())
+        .expect("chat installs");
+    let writers = RoomWriters::new(
+        store.clone(),
+        chat.namespace().clone(),
+        WriterSettings {
+            commit_lanes: 1,
+            ..WriterSettings::default()
+        },
+    );
+    let closed = store.close().await;
+    let send = |room: RoomRef, user: u64, content: &'static str| {
+        let writers = writers.clone();
+        tokio::spawn(async move {
+            writers
+                .insert(NewMessage::text(room, user, content), Role::Researcher)
+                .await
+        })
+    };
+    let first = send(RoomRef::project(1), 3, "first");
+    store.wait_for_inserts(1).await;
+    // These two queue up behind the held commit and go into the next one together.
+    let bad = send(RoomRef::study(1), 3, "poison");
+    let good = send(RoomRef::project(2), 4, "fine");
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    drop(closed);
+    assert!(first.await.expect("task").expect("stored").is_created());
+    let error = bad.await.expect("task").expect_err("refused");
+    assert_eq!(error.code.as_str(), "INTERNAL");
+    assert!(good.await.expect("task").expect("stored").is_created());
+    assert_eq!(store.inserts(), [1, 2, 1, 1], "the pair, then each alone");
+}
+
+#[tokio::test]
 async fn a_withdrawn_access_refuses_the_very_next_send() {
     let (server, store) = gated_server(settings()).await;
     let mut alan = server.client(3).await;

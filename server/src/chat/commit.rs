@@ -188,31 +188,34 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Submission>>) -> Vec
                 .collect();
         }
     };
-    // Per batch: the admitted messages, and each input's decision.
-    let mut admitted: Vec<Vec<NewMessage>> = Vec::with_capacity(batches.len());
+    // Every admitted message in order, how many of them each batch has, and each
+    // input's decision.
+    let mut admitted: Vec<NewMessage> = Vec::with_capacity(decisions.len());
+    let mut sizes: Vec<usize> = Vec::with_capacity(batches.len());
     let mut verdicts: Vec<Vec<Result<(), ChatError>>> = Vec::with_capacity(batches.len());
     let mut decisions = decisions.into_iter();
     for batch in batches {
-        let mut ok = Vec::with_capacity(batch.len());
+        let before = admitted.len();
         let mut verdict = Vec::with_capacity(batch.len());
         for submission in batch {
             let decision = decisions
                 .next()
                 .unwrap_or_else(|| Err(ChatError::internal()));
             if decision.is_ok() {
-                ok.push(submission.message);
+                admitted.push(submission.message);
             }
             verdict.push(decision);
         }
-        admitted.push(ok);
+        sizes.push(admitted.len() - before);
         verdicts.push(verdict);
     }
 
     let access_time = started.elapsed();
-    let stored = insert(committer, &admitted).await;
+    let messages = admitted.len();
+    let stored = insert(committer, admitted, &sizes).await;
     tracing::debug!(
-        batches = admitted.len(),
-        messages = admitted.iter().map(Vec::len).sum::<usize>(),
+        batches = sizes.len(),
+        messages,
         access_us = access_time.as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,
         "group commit"
@@ -262,22 +265,23 @@ async fn access(
         .collect())
 }
 
-/// Stores every batch's admitted messages in one store call; one list of results per batch.
+/// Stores every batch's admitted messages (`all`, `sizes[i]` of them for batch `i`) in
+/// one store call; one list of results per batch.
 async fn insert(
     committer: &Worker,
-    admitted: &[Vec<NewMessage>],
+    all: Vec<NewMessage>,
+    sizes: &[usize],
 ) -> Vec<Result<Vec<InsertOutcome>, ChatError>> {
-    let all: Vec<NewMessage> = admitted.iter().flatten().cloned().collect();
     if all.is_empty() {
-        return admitted.iter().map(|_| Ok(Vec::new())).collect();
+        return sizes.iter().map(|_| Ok(Vec::new())).collect();
     }
     committer.commits.fetch_add(1, Ordering::Relaxed);
     match committer.store.insert_messages(&all).await {
         Ok(outcomes) if outcomes.len() == all.len() => {
             let mut outcomes = outcomes.into_iter();
-            admitted
+            sizes
                 .iter()
-                .map(|batch| Ok(outcomes.by_ref().take(batch.len()).collect()))
+                .map(|&n| Ok(outcomes.by_ref().take(n).collect()))
                 .collect()
         }
         Ok(outcomes) => {
@@ -286,25 +290,25 @@ async fn insert(
                 answered = outcomes.len(),
                 "store answered a commit with the wrong number of outcomes"
             );
-            admitted
-                .iter()
-                .map(|_| Err(ChatError::internal()))
-                .collect()
+            sizes.iter().map(|_| Err(ChatError::internal())).collect()
         }
-        Err(e) if e.is_unavailable() || admitted.len() == 1 => {
+        Err(e) if e.is_unavailable() || sizes.len() == 1 => {
             let error = store_error(&e, "insert messages");
-            admitted.iter().map(|_| Err(error.clone())).collect()
+            sizes.iter().map(|_| Err(error.clone())).collect()
         }
         Err(e) => {
-            tracing::warn!(error = %e, batches = admitted.len(), "commit failed; storing its batches one by one");
-            let mut results = Vec::with_capacity(admitted.len());
-            for batch in admitted {
-                committer.commits.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, batches = sizes.len(), "commit failed; storing its batches one by one");
+            let mut results = Vec::with_capacity(sizes.len());
+            let mut start = 0;
+            for &n in sizes {
+                let batch = &all[start..start + n];
+                start += n;
                 results.push(if batch.is_empty() {
                     Ok(Vec::new())
                 } else {
+                    committer.commits.fetch_add(1, Ordering::Relaxed);
                     match committer.store.insert_messages(batch).await {
-                        Ok(outcomes) if outcomes.len() == batch.len() => Ok(outcomes),
+                        Ok(outcomes) if outcomes.len() == n => Ok(outcomes),
                         Ok(_) => Err(ChatError::internal()),
                         Err(e) => Err(store_error(&e, "insert messages")),
                     }
