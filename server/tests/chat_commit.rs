@@ -10,6 +10,7 @@
 mod chat_support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -132,8 +133,57 @@ async fn a_second_lane_commits_while_the_first_waits() {
 }
 
 #[tokio::test]
-async fn a_withdrawn_access_refuses_the_very_next_send() {
-    let (server, store) = gated_server(settings()).await;
+async fn a_failing_commit_is_retried_batch_by_batch() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let store = gated_store(&clock).await;
+    store.poison("poison");
+    let io = SocketIo::new(SocketIoConfig::default());
+    let shared: SharedClock = clock.clone();
+    let chat = huddle_server::chat::Chat::install(&io, store.clone(), shared, settings())
+        .expect("chat installs");
+    let writers = RoomWriters::new(
+        store.clone(),
+        chat.namespace().clone(),
+        WriterSettings {
+            commit_lanes: 1,
+            ..WriterSettings::default()
+        },
+    );
+    let closed = store.close().await;
+    let send = |room: RoomRef, user: u64, content: &'static str| {
+        let writers = writers.clone();
+        tokio::spawn(async move {
+            writers
+                .insert(NewMessage::text(room, user, content), Role::Researcher)
+                .await
+        })
+    };
+    let first = send(RoomRef::project(1), 3, "first");
+    store.wait_for_inserts(1).await;
+    // These two queue up behind the held commit and go into the next one together.
+    let bad = send(RoomRef::study(1), 3, "poison");
+    let good = send(RoomRef::project(2), 4, "fine");
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    drop(closed);
+    assert!(first.await.expect("task").expect("stored").is_created());
+    let error = bad.await.expect("task").expect_err("refused");
+    assert_eq!(error.code.as_str(), "INTERNAL");
+    assert!(good.await.expect("task").expect("stored").is_created());
+    assert_eq!(store.inserts(), [1, 2, 1, 1], "the pair, then each alone");
+}
+
+/// Settings that read access facts for every commit.
+fn no_access_cache() -> ChatSettings {
+    let mut settings = settings();
+    settings.writer.access_ttl = Duration::ZERO;
+    settings
+}
+
+#[tokio::test]
+async fn without_the_access_cache_a_withdrawn_access_refuses_the_very_next_send() {
+    let (server, store) = gated_server(no_access_cache()).await;
     let mut alan = server.client(3).await;
     let mut ada = server.client(1).await;
     alan.join("project", 1).await;
@@ -171,7 +221,7 @@ async fn a_withdrawn_access_refuses_the_very_next_send() {
 
 #[tokio::test]
 async fn a_connection_s_sends_to_one_room_share_a_commit_and_one_access_check() {
-    let (server, store) = gated_server(settings()).await;
+    let (server, store) = gated_server(no_access_cache()).await;
     let mut alan = server.client(3).await;
     alan.join("project", 1).await;
     let checks_before = store.access_calls();
@@ -227,6 +277,50 @@ async fn a_connection_s_sends_to_one_room_share_a_commit_and_one_access_check() 
     }
     assert_eq!(ids.len(), 10);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
+/// Access facts that allowed a send are reused for the TTL, then read again: a withdrawn
+/// task refuses sends once the TTL has passed. Paused time; no sockets.
+#[tokio::test(start_paused = true)]
+async fn with_the_access_cache_a_withdrawn_access_refuses_sends_after_the_ttl() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let store = gated_store(&clock).await;
+    let io = SocketIo::new(SocketIoConfig::default());
+    let shared: SharedClock = clock.clone();
+    let chat = huddle_server::chat::Chat::install(&io, store.clone(), shared, settings())
+        .expect("chat installs");
+    let ttl = Duration::from_secs(1);
+    let writers = RoomWriters::new(
+        store.clone(),
+        chat.namespace().clone(),
+        WriterSettings {
+            access_ttl: ttl,
+            ..WriterSettings::default()
+        },
+    );
+    let room = RoomRef::project(1);
+    let send = |content: &str| writers.insert(NewMessage::text(room, 3, content), Role::Researcher);
+
+    assert!(send("first").await.expect("stored").is_created());
+    assert_eq!(store.access_calls(), 1);
+    tokio::time::advance(Duration::from_millis(500)).await;
+    assert!(send("second").await.expect("stored").is_created());
+    assert_eq!(store.access_calls(), 1, "facts of half a second ago reused");
+
+    store.revoke(3, room);
+    tokio::time::advance(Duration::from_millis(499)).await;
+    assert!(
+        send("within the ttl").await.expect("stored").is_created(),
+        "facts read 999 ms ago still decide"
+    );
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let error = send("after the ttl").await.expect_err("refused");
+    assert_eq!(error.code.as_str(), "ROOM_FORBIDDEN");
+    assert_eq!(store.access_calls(), 2, "read again once a second old");
+    // A refusal is never kept: every attempt reads the facts.
+    let error = send("again").await.expect_err("refused");
+    assert_eq!(error.code.as_str(), "ROOM_FORBIDDEN");
+    assert_eq!(store.access_calls(), 3);
 }
 
 #[tokio::test]

@@ -10,10 +10,11 @@
 //! lane is busy go together into the next commit (up to
 //! [`commit_max`](super::writer::WriterSettings) messages). Each commit:
 //!
-//! 1. access, re-checked for every message at once: one `room_access_many` for the distinct
-//!    (sender, room) pairs, decided by `policy.rs` (`ROOM_FORBIDDEN` / `ROOM_NOT_FOUND`; the
-//!    message is not stored). So a withdrawn grant or task refuses the sender's next message
-//!    whose commit starts after the change: there is no cache to expire;
+//! 1. access, re-checked for every message at once, decided by `policy.rs` (`ROOM_FORBIDDEN` /
+//!    `ROOM_NOT_FOUND`; the message is not stored): one `room_access_many` for the distinct
+//!    (sender, room) pairs, except pairs allowed less than `access_ttl` ago, whose facts are
+//!    kept (`access_cache.rs`: a withdrawn grant or task refuses every send whose commit
+//!    starts more than that after the change; with 0, the very next one);
 //! 2. one `insert_messages` for every admitted message: one transaction, rows in the order of
 //!    the batches and, inside each, of the room's queue, so ids increase in each room's order;
 //! 3. each batch gets its outcomes back; its room writer broadcasts and answers (never before
@@ -28,12 +29,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::time::Instant;
 
 use huddle_storage::Store;
-use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomRef, UserId};
+use huddle_storage::model::{InsertOutcome, NewMessage, Role, RoomAccessFacts, RoomRef, UserId};
 
+use super::access_cache::AccessCache;
 use super::errors::ChatError;
 use super::policy::{decide, store_error};
+use super::writer::WriterSettings;
 
 /// One message handed to the committer, with the role of its sender (for the access
 /// re-check).
@@ -69,6 +73,7 @@ struct Worker {
     max_messages: usize,
     lanes: usize,
     commits: Arc<AtomicU64>,
+    access: Arc<AccessCache>,
 }
 
 impl std::fmt::Debug for GroupCommitter {
@@ -81,16 +86,18 @@ impl std::fmt::Debug for GroupCommitter {
 }
 
 impl GroupCommitter {
-    /// A committer into `store`, taking at most `max_messages` per commit (a batch bigger
-    /// than that still goes, alone) and running at most `lanes` commits at once.
-    pub fn new(store: Arc<dyn Store>, max_messages: usize, lanes: usize) -> Self {
+    /// A committer into `store`: at most `commit_max` messages per commit (a batch bigger
+    /// than that still goes, alone), at most `commit_lanes` commits at once, access facts
+    /// kept for `access_ttl`.
+    pub fn new(store: Arc<dyn Store>, settings: &WriterSettings) -> Self {
         GroupCommitter {
             queue: Mutex::new(None),
             worker: Worker {
                 store,
-                max_messages: max_messages.max(1),
-                lanes: lanes.max(1),
+                max_messages: settings.commit_max.max(1),
+                lanes: settings.commit_lanes.max(1),
                 commits: Arc::new(AtomicU64::new(0)),
+                access: Arc::new(AccessCache::new(settings.access_ttl)),
             },
         }
     }
@@ -177,9 +184,8 @@ async fn run(worker: Worker, mut rx: mpsc::UnboundedReceiver<Request>) {
 /// Re-checks access for every message, stores the admitted ones in one transaction, and
 /// returns each batch's answers.
 async fn store_batches(committer: &Worker, batches: Vec<Vec<Submission>>) -> Vec<Answers> {
-    let store = committer.store.as_ref();
     let started = std::time::Instant::now();
-    let decisions = match access(store, &batches).await {
+    let decisions = match access(committer, &batches).await {
         Ok(decisions) => decisions,
         Err(error) => {
             return batches
@@ -188,31 +194,34 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Submission>>) -> Vec
                 .collect();
         }
     };
-    // Per batch: the admitted messages, and each input's decision.
-    let mut admitted: Vec<Vec<NewMessage>> = Vec::with_capacity(batches.len());
+    // Every admitted message in order, how many of them each batch has, and each
+    // input's decision.
+    let mut admitted: Vec<NewMessage> = Vec::with_capacity(decisions.len());
+    let mut sizes: Vec<usize> = Vec::with_capacity(batches.len());
     let mut verdicts: Vec<Vec<Result<(), ChatError>>> = Vec::with_capacity(batches.len());
     let mut decisions = decisions.into_iter();
     for batch in batches {
-        let mut ok = Vec::with_capacity(batch.len());
+        let before = admitted.len();
         let mut verdict = Vec::with_capacity(batch.len());
         for submission in batch {
             let decision = decisions
                 .next()
                 .unwrap_or_else(|| Err(ChatError::internal()));
             if decision.is_ok() {
-                ok.push(submission.message);
+                admitted.push(submission.message);
             }
             verdict.push(decision);
         }
-        admitted.push(ok);
+        sizes.push(admitted.len() - before);
         verdicts.push(verdict);
     }
 
     let access_time = started.elapsed();
-    let stored = insert(committer, &admitted).await;
+    let messages = admitted.len();
+    let stored = insert(committer, admitted, &sizes).await;
     tracing::debug!(
-        batches = admitted.len(),
-        messages = admitted.iter().map(Vec::len).sum::<usize>(),
+        batches = sizes.len(),
+        messages,
         access_us = access_time.as_micros() as u64,
         total_us = started.elapsed().as_micros() as u64,
         "group commit"
@@ -225,59 +234,92 @@ async fn store_batches(committer: &Worker, batches: Vec<Vec<Submission>>) -> Vec
 }
 
 /// One decision per message of every batch, in order: the room's access rule applied to
-/// facts read now, one store call for all of them.
+/// facts read now (one store call for every pair not found in the cache) or, for pairs
+/// allowed a moment ago, kept from then (`access_cache.rs`).
 async fn access(
-    store: &dyn Store,
+    committer: &Worker,
     batches: &[Vec<Submission>],
 ) -> Result<Vec<Result<(), ChatError>>, ChatError> {
-    let mut index: HashMap<(UserId, RoomRef), usize> = HashMap::new();
-    let mut pairs = Vec::new();
+    let now = Instant::now();
+    // Facts per pair: from the cache, or read now (`None` inside: the room does not exist).
+    let mut cached: HashMap<(UserId, RoomRef), RoomAccessFacts> = HashMap::new();
+    let mut read: HashMap<(UserId, RoomRef), Option<RoomAccessFacts>> = HashMap::new();
+    let mut to_read = Vec::new();
     for submission in batches.iter().flatten() {
         let pair = (submission.message.sender_id, submission.message.room);
-        index.entry(pair).or_insert_with(|| {
-            pairs.push(pair);
-            pairs.len() - 1
-        });
+        if cached.contains_key(&pair) || read.contains_key(&pair) {
+            continue;
+        }
+        match committer.access.get(pair, now) {
+            Some(facts) => {
+                cached.insert(pair, facts);
+            }
+            None => {
+                read.insert(pair, None);
+                to_read.push(pair);
+            }
+        }
     }
-    let facts = store
-        .room_access_many(&pairs)
-        .await
-        .map_err(|e| store_error(&e, "room access"))?;
-    if facts.len() != pairs.len() {
-        tracing::error!(
-            asked = pairs.len(),
-            answered = facts.len(),
-            "store answered an access question with the wrong number of facts"
-        );
-        return Err(ChatError::internal());
+    if !to_read.is_empty() {
+        let facts = committer
+            .store
+            .room_access_many(&to_read)
+            .await
+            .map_err(|e| store_error(&e, "room access"))?;
+        if facts.len() != to_read.len() {
+            tracing::error!(
+                asked = to_read.len(),
+                answered = facts.len(),
+                "store answered an access question with the wrong number of facts"
+            );
+            return Err(ChatError::internal());
+        }
+        read.extend(to_read.into_iter().zip(facts));
     }
-    Ok(batches
+    let mut allowed_by_read = Vec::new();
+    let decisions = batches
         .iter()
         .flatten()
         .map(|submission| {
-            let (sender, room) = (submission.message.sender_id, submission.message.room);
-            let facts = index.get(&(sender, room)).and_then(|&i| facts[i].as_ref());
-            decide(sender, submission.role, room, facts).map(|_| ())
+            let pair = (submission.message.sender_id, submission.message.room);
+            let (facts, fresh) = match cached.get(&pair) {
+                Some(facts) => (Some(facts), false),
+                None => (read.get(&pair).and_then(Option::as_ref), true),
+            };
+            let decision = decide(pair.0, submission.role, pair.1, facts).map(|_| ());
+            if decision.is_ok() && fresh {
+                allowed_by_read.push(pair);
+            }
+            decision
         })
-        .collect())
+        .collect();
+    // Kept: facts read now that allowed a send (facts from the cache keep their age).
+    for pair in allowed_by_read {
+        if let Some(Some(facts)) = read.remove(&pair) {
+            // Asked at `now`: their age is never underestimated.
+            committer.access.put(pair, facts, now);
+        }
+    }
+    Ok(decisions)
 }
 
-/// Stores every batch's admitted messages in one store call; one list of results per batch.
+/// Stores every batch's admitted messages (`all`, `sizes[i]` of them for batch `i`) in
+/// one store call; one list of results per batch.
 async fn insert(
     committer: &Worker,
-    admitted: &[Vec<NewMessage>],
+    all: Vec<NewMessage>,
+    sizes: &[usize],
 ) -> Vec<Result<Vec<InsertOutcome>, ChatError>> {
-    let all: Vec<NewMessage> = admitted.iter().flatten().cloned().collect();
     if all.is_empty() {
-        return admitted.iter().map(|_| Ok(Vec::new())).collect();
+        return sizes.iter().map(|_| Ok(Vec::new())).collect();
     }
     committer.commits.fetch_add(1, Ordering::Relaxed);
     match committer.store.insert_messages(&all).await {
         Ok(outcomes) if outcomes.len() == all.len() => {
             let mut outcomes = outcomes.into_iter();
-            admitted
+            sizes
                 .iter()
-                .map(|batch| Ok(outcomes.by_ref().take(batch.len()).collect()))
+                .map(|&n| Ok(outcomes.by_ref().take(n).collect()))
                 .collect()
         }
         Ok(outcomes) => {
@@ -286,25 +328,25 @@ async fn insert(
                 answered = outcomes.len(),
                 "store answered a commit with the wrong number of outcomes"
             );
-            admitted
-                .iter()
-                .map(|_| Err(ChatError::internal()))
-                .collect()
+            sizes.iter().map(|_| Err(ChatError::internal())).collect()
         }
-        Err(e) if e.is_unavailable() || admitted.len() == 1 => {
+        Err(e) if e.is_unavailable() || sizes.len() == 1 => {
             let error = store_error(&e, "insert messages");
-            admitted.iter().map(|_| Err(error.clone())).collect()
+            sizes.iter().map(|_| Err(error.clone())).collect()
         }
         Err(e) => {
-            tracing::warn!(error = %e, batches = admitted.len(), "commit failed; storing its batches one by one");
-            let mut results = Vec::with_capacity(admitted.len());
-            for batch in admitted {
-                committer.commits.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, batches = sizes.len(), "commit failed; storing its batches one by one");
+            let mut results = Vec::with_capacity(sizes.len());
+            let mut start = 0;
+            for &n in sizes {
+                let batch = &all[start..start + n];
+                start += n;
                 results.push(if batch.is_empty() {
                     Ok(Vec::new())
                 } else {
+                    committer.commits.fetch_add(1, Ordering::Relaxed);
                     match committer.store.insert_messages(batch).await {
-                        Ok(outcomes) if outcomes.len() == batch.len() => Ok(outcomes),
+                        Ok(outcomes) if outcomes.len() == n => Ok(outcomes),
                         Ok(_) => Err(ChatError::internal()),
                         Err(e) => Err(store_error(&e, "insert messages")),
                     }

@@ -27,6 +27,7 @@
 //! | `--writer-idle-ms` | `HUDDLE_WRITER_IDLE_MS` | 60000 | an idle room writer ends after this |
 //! | `--commit-max` | `HUDDLE_COMMIT_MAX` | 1024 | most messages of one group commit across rooms |
 //! | `--commit-lanes` | `HUDDLE_COMMIT_LANES` | 2 | group commits running at once |
+//! | `--access-cache-ms` | `HUDDLE_ACCESS_CACHE_MS` | 1000 | how long access facts that allowed a send are reused for the same user and room (0: read per commit) |
 //! | `--max-sends-in-flight` | `HUDDLE_MAX_SENDS_IN_FLIGHT` | 32 | `message:send` events of one connection being stored at once |
 //! | `--clock-offset-secs` | `HUDDLE_CLOCK_OFFSET_SECS` | 0 | shifts the server's clock (end-to-end tests of the 24 h rule only) |
 //! | `--fixture` | `HUDDLE_FIXTURE` | none | load-test fixture `users=N,projects=P` added at start-up (benchmarks) |
@@ -205,6 +206,16 @@ pub struct ChatArgs {
         default_value_t = 2
     )]
     pub commit_lanes: usize,
+    /// Milliseconds during which the access facts that allowed a user's send to a room are
+    /// reused for that user's next sends there; a withdrawn grant or task refuses sends
+    /// after at most this long. 0 reads them for every commit.
+    #[arg(
+        long,
+        env = "HUDDLE_ACCESS_CACHE_MS",
+        value_name = "MS",
+        default_value_t = 1_000
+    )]
+    pub access_cache_ms: u64,
     /// `message:send` events of one connection queued for storage at once; its next send
     /// waits for a free slot. 1 stores a connection's sends one commit at a time.
     #[arg(
@@ -373,6 +384,12 @@ impl ChatArgs {
         if !(1..=100_000).contains(&self.commit_max) {
             return Err(bad("HUDDLE_COMMIT_MAX", "must be 1 to 100000"));
         }
+        if self.access_cache_ms > 3_600_000 {
+            return Err(bad(
+                "HUDDLE_ACCESS_CACHE_MS",
+                "must be at most 3600000 (one hour)",
+            ));
+        }
         if !(1..=64).contains(&self.commit_lanes) {
             return Err(bad("HUDDLE_COMMIT_LANES", "must be 1 to 64"));
         }
@@ -435,6 +452,7 @@ impl ChatArgs {
                     idle_timeout: Duration::from_millis(self.writer_idle_ms),
                     commit_max: self.commit_max,
                     commit_lanes: self.commit_lanes,
+                    access_ttl: Duration::from_millis(self.access_cache_ms),
                 },
                 max_sends_in_flight: self.max_sends_in_flight,
                 attachments: AttachmentLimits {
@@ -567,6 +585,7 @@ mod tests {
             (&["--writer-idle-ms", "0"], "HUDDLE_WRITER_IDLE_MS"),
             (&["--commit-max", "0"], "HUDDLE_COMMIT_MAX"),
             (&["--commit-lanes", "0"], "HUDDLE_COMMIT_LANES"),
+            (&["--access-cache-ms", "3600001"], "HUDDLE_ACCESS_CACHE_MS"),
             (
                 &["--max-sends-in-flight", "0"],
                 "HUDDLE_MAX_SENDS_IN_FLIGHT",

@@ -14,7 +14,8 @@
 //! (`RATE_LIMITED`; nothing stored; refused attempts above consume nothing) → the room's
 //! writer stores it in its next batch, after asking the policy again whether the user still
 //! has access to the room (access can be withdrawn after a join: `ROOM_FORBIDDEN`, nothing
-//! stored; the token is spent); `replyToId` must be a message of the same room (`REPLY_NOT_FOUND`); a
+//! stored, the token is spent; the facts are at most `--access-cache-ms` old, see
+//! `access_cache.rs`); `replyToId` must be a message of the same room (`REPLY_NOT_FOUND`); a
 //! `clientMessageId` the user already sent returns the original message and broadcasts
 //! nothing → after the commit, `message:new {message}` to everyone in the room, sender
 //! included → ack `{ok: true, message}`. The message's `fileName`, `fileSize`, `mimeType`

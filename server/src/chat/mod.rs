@@ -27,13 +27,14 @@
 //! - [`rate_limit`]: the per-user `message:send` token bucket;
 //! - [`writer`]: the per-room writer that batches inserts and broadcasts in id order;
 //!   [`commit`]: the group commit that stores several rooms' batches in one transaction,
-//!   re-checking access; [`pipeline`]: a connection's sends to one room, queued without
+//!   re-checking access ([`access_cache`]: for how long facts are reused); [`pipeline`]: a connection's sends to one room, queued without
 //!   waiting for each commit;
 //! - [`rooms`], [`history`], [`messages`], [`reads`], [`typing`]: the event families;
 //! - [`typing_state`]: who is typing, with the 3-second auto-stop;
 //! - [`clock`]: the injectable clock; [`config`]: flags and environment; [`commands`]:
 //!   `huddle token`, `huddle demo-data` and the demo quick start.
 
+pub mod access_cache;
 pub mod auth;
 pub mod clock;
 pub mod commands;

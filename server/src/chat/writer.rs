@@ -55,6 +55,10 @@ pub struct WriterSettings {
     /// Group commits running at once (default 2): while one waits for its fsync the next
     /// can already be written, so a room's batch does not wait for another's commit.
     pub commit_lanes: usize,
+    /// How long the access facts that allowed a user's send to a room are used for that
+    /// user's next sends there (default 1 s; 0: read for every commit). See
+    /// `access_cache.rs`.
+    pub access_ttl: Duration,
 }
 
 impl Default for WriterSettings {
@@ -64,6 +68,7 @@ impl Default for WriterSettings {
             idle_timeout: Duration::from_secs(60),
             commit_max: 1024,
             commit_lanes: 2,
+            access_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -124,7 +129,7 @@ impl RoomWriters {
         RoomWriters {
             shared: Arc::new(Shared {
                 writers: Mutex::new(HashMap::new()),
-                committer: GroupCommitter::new(store, settings.commit_max, settings.commit_lanes),
+                committer: GroupCommitter::new(store, &settings),
                 ns,
                 settings: WriterSettings {
                     batch_max: settings.batch_max.max(1),

@@ -1,7 +1,8 @@
 //! A store for tests of the write path: the in-memory store with the demo data, plus a gate
 //! that holds every `insert_messages` call while closed (so a test decides what queues up
 //! behind a commit), a record of each call's size, and access that can be withdrawn from a
-//! (user, room) pair as an administrator of the directory would.
+//! (user, room) pair as an administrator of the directory would, and a message that makes
+//! every insert holding it fail.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,7 @@ pub struct GatedStore {
     inserts: Mutex<Vec<usize>>,
     access_calls: Mutex<usize>,
     revoked: Mutex<HashSet<(UserId, RoomRef)>>,
+    poison: Mutex<Option<String>>,
 }
 
 /// Holds every insert while alive.
@@ -37,6 +39,7 @@ impl GatedStore {
             inserts: Mutex::new(Vec::new()),
             access_calls: Mutex::new(0),
             revoked: Mutex::new(HashSet::new()),
+            poison: Mutex::new(None),
         })
     }
 
@@ -70,6 +73,12 @@ impl GatedStore {
     /// and no task (and not the creator).
     pub fn revoke(&self, user: UserId, room: RoomRef) {
         self.revoked.lock().unwrap().insert((user, room));
+    }
+
+    /// From now on every insert holding a message with this content fails whole (as a
+    /// bug or a broken constraint would).
+    pub fn poison(&self, content: &str) {
+        *self.poison.lock().unwrap() = Some(content.to_owned());
     }
 
     fn filter(&self, user: UserId, facts: Option<RoomAccessFacts>) -> Option<RoomAccessFacts> {
@@ -128,6 +137,12 @@ impl Store for GatedStore {
     ) -> Result<Vec<InsertOutcome>, StoreError> {
         self.inserts.lock().unwrap().push(batch.len());
         let _open = self.gate.read().await;
+        let poison = self.poison.lock().unwrap().clone();
+        if let Some(poison) = poison
+            && batch.iter().any(|m| m.content == poison)
+        {
+            return Err(StoreError::Backend(format!("poisoned by {poison:?}")));
+        }
         self.inner.insert_messages(batch).await
     }
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {

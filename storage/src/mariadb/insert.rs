@@ -38,7 +38,7 @@ use crate::store::Store;
 
 /// Rows per `INSERT` statement; a bigger batch takes several statements in the same
 /// transaction. Each row count is one prepared statement per connection.
-pub(super) const MAX_ROWS_PER_INSERT: usize = 64;
+pub(super) const MAX_ROWS_PER_INSERT: usize = 128;
 /// Content bytes per `INSERT` statement, well under MariaDB's default 16 MiB packet.
 const MAX_BYTES_PER_INSERT: usize = 4 << 20;
 /// Attempts of a batch that keeps losing races.
@@ -104,15 +104,33 @@ async fn attempt_batch(
         .collect();
 
     let mut conn = store.inner.pool.get_conn().await.map_err(map)?;
-    if one_statement(&well_formed) {
-        // Autocommit: the single INSERT is the transaction (see the module header).
-        if self_contained(&well_formed) {
-            match insert_self_contained(&mut conn, batch, &shapes, now).await {
-                // An unknown sender: decided below, with the facts read first.
-                Err(Failure::Unreferenced(_)) => {}
-                done => return done,
+    // Autocommit when one INSERT does it: the statement is the transaction (see the
+    // module header).
+    let single = one_statement(&well_formed);
+    if self_contained(&well_formed) {
+        let done = if single {
+            insert_self_contained(&mut conn, batch, &shapes, now).await
+        } else {
+            let mut tx = conn
+                .start_transaction(TxOpts::default())
+                .await
+                .map_err(map)?;
+            match insert_self_contained(&mut tx, batch, &shapes, now).await {
+                Ok(outcomes) => tx.commit().await.map(|()| outcomes).map_err(Failure::from),
+                Err(Failure::Unreferenced(e)) => {
+                    tx.rollback().await.map_err(map)?;
+                    Err(Failure::Unreferenced(e))
+                }
+                Err(e) => Err(e),
             }
+        };
+        match done {
+            // An unknown sender: decided below, with the facts read first.
+            Err(Failure::Unreferenced(_)) => {}
+            done => return done,
         }
+    }
+    if single {
         return run(&mut conn, batch, shapes, &well_formed, now).await;
     }
     let mut tx = conn
@@ -142,8 +160,8 @@ fn self_contained(well_formed: &[&NewMessage]) -> bool {
         })
 }
 
-/// A self-contained batch in one statement: every well-formed message is stored, and
-/// the senders' names come back with the ids.
+/// A self-contained batch, without reading anything first: every well-formed message
+/// is stored, and the senders' names come back with the ids.
 async fn insert_self_contained<Q: Queryable>(
     q: &mut Q,
     batch: &[NewMessage],
@@ -572,9 +590,9 @@ mod tests {
 
     #[test]
     fn statements_hold_at_most_the_row_limit() {
-        let small = rows(&[1; 150]);
-        assert_eq!(sizes(&small), [64, 64, 22]);
-        assert_eq!(sizes(&rows(&[1; 64])), [64]);
+        let small = rows(&[1; 300]);
+        assert_eq!(sizes(&small), [128, 128, 44]);
+        assert_eq!(sizes(&rows(&[1; 128])), [128]);
         assert!(sizes(&[]).is_empty());
     }
 

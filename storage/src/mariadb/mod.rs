@@ -74,7 +74,7 @@ const SESSION_INIT: &str = "SET time_zone = '+00:00', sql_mode = \
 
 /// Prepared statements kept per connection: multi-row inserts prepare one text per
 /// row count (up to [`insert::MAX_ROWS_PER_INSERT`]), plus the fixed queries.
-const STATEMENT_CACHE: usize = 160;
+const STATEMENT_CACHE: usize = 200;
 
 /// How long a pooled connection above `pool_min` may stay idle before it closes.
 const IDLE_CONNECTION_TTL: Duration = Duration::from_secs(60);

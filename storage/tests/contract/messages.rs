@@ -72,6 +72,30 @@ pub async fn batch_is_stored_in_order_with_increasing_ids(ctx: Ctx) {
         assert_eq!(pair[0].content, format!("bulk {i}"));
     }
     assert!(stored[0].id > later.id);
+
+    // The same with clientMessageIds (their keys are looked up first), one of them a
+    // resend of a key of this batch.
+    let mut keyed: Vec<NewMessage> = (0..300)
+        .map(|i| {
+            let mut m = NewMessage::text(APOLLO, 1 + i % 5, format!("keyed {i}"));
+            m.client_message_id = Some(format!("k{i}"));
+            m
+        })
+        .collect();
+    keyed[299].client_message_id = Some("k7".into());
+    keyed[299].sender_id = keyed[7].sender_id;
+    let outcomes = ctx.store.insert_messages(&keyed).await.unwrap();
+    let last = match &outcomes[299] {
+        InsertOutcome::Duplicate(m) => m.clone(),
+        other => panic!("{other:?}"),
+    };
+    let stored = created(outcomes[..299].to_vec());
+    assert_eq!(last, stored[7]);
+    for (i, pair) in stored.windows(2).enumerate() {
+        assert!(pair[0].id < pair[1].id);
+        assert_eq!(pair[0].content, format!("keyed {i}"));
+    }
+    assert!(stored[0].id > later.id);
 }
 
 pub async fn rejected_message_leaves_the_rest_of_the_batch(ctx: Ctx) {
@@ -188,6 +212,30 @@ pub async fn plain_batch_refuses_its_bad_messages_alone(ctx: Ctx) {
     assert_eq!(
         alone,
         vec![InsertOutcome::Rejected(Rejection::UnknownSender(98))]
+    );
+    // Bigger than one statement, the unknown sender late in it.
+    let mut big: Vec<NewMessage> = (0..200)
+        .map(|i| NewMessage::text(STUDY_1, 3, format!("big {i}")))
+        .collect();
+    big[150].sender_id = 97;
+    let outcomes = ctx.store.insert_messages(&big).await.unwrap();
+    assert_eq!(
+        outcomes[150],
+        InsertOutcome::Rejected(Rejection::UnknownSender(97))
+    );
+    let mut rest = outcomes;
+    rest.remove(150);
+    let rest = created(rest);
+    assert_eq!(rest.len(), 199);
+    assert!(rest.windows(2).all(|w| w[0].id < w[1].id));
+    let study = ctx
+        .store
+        .history(STUDY_1, HistoryCursor::Latest, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        study.messages.last().map(|m| m.id),
+        rest.last().map(|m| m.id)
     );
     let page = ctx
         .store
