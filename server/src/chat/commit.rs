@@ -1,8 +1,9 @@
 //! Group commit: the room writers' batches, stored several rooms at a time (issue 6,
 //! "persisted": every acknowledged message durable, and the throughput of a durable store).
 //!
-//! Why: with MariaDB every commit waits for the redo log to reach the disk (an fsync, about
-//! 5 ms here). Room writers that committed on their own would each run their own statements
+//! Why: with MariaDB every commit waits for the redo log to reach the disk (an fsync: a
+//! fraction of a millisecond on an idle disk, several under load), and every statement costs
+//! the database CPU time it shares with the server. Room writers that committed on their own would each run their own statements
 //! and commit, and a thousand busy rooms would run a thousand transactions at once where a
 //! few would do. Instead every room writer hands its batch to the committer, which runs at
 //! most [`commit_lanes`](super::writer::WriterSettings) commits at once (two by default: while
