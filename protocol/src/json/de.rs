@@ -476,17 +476,23 @@ impl<'de, 'a> Reader<'de, 'a> {
             r: self,
             first: true,
         })?;
-        // The access saw `]` when it said "no more"; anything else means the
-        // type stopped reading early.
+        self.close(
+            b']',
+            "invalid length: the array holds more elements than the type reads",
+        )?;
+        Ok(value)
+    }
+
+    /// Leaves an array or object: the access saw `close` when it said "no more";
+    /// anything else means the type stopped reading early.
+    fn close(&mut self, close: u8, too_long: &'static str) -> Result<(), E> {
         self.skip_ws();
-        if self.peek() != Some(b']') {
-            return Err(E::custom(
-                "invalid length: the array holds more elements than the type reads",
-            ));
+        if self.peek() != Some(close) {
+            return Err(E::custom(too_long));
         }
         self.pos += 1;
         self.depth -= 1;
-        Ok(value)
+        Ok(())
     }
 
     /// After the `{`.
@@ -495,14 +501,10 @@ impl<'de, 'a> Reader<'de, 'a> {
             r: self,
             first: true,
         })?;
-        self.skip_ws();
-        if self.peek() != Some(b'}') {
-            return Err(E::custom(
-                "invalid length: the object holds more members than the type reads",
-            ));
-        }
-        self.pos += 1;
-        self.depth -= 1;
+        self.close(
+            b'}',
+            "invalid length: the object holds more members than the type reads",
+        )?;
         Ok(value)
     }
 
